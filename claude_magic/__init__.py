@@ -1,0 +1,39 @@
+"""claude_magic: Claude in Jupyter, streamed live, with usage and timing for every cell.
+
+This module is only the public surface. The IPython magic is imported lazily when the
+extension loads, so ``import claude_magic`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._usage import UsageHistory, UsageRecord
+
+__all__ = [
+    "history",
+    "events",
+    "UsageRecord",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+__version__ = "0.1.0"
+
+#: Every %%claude run of this kernel (failed and interrupted ones too), oldest first.
+history: UsageHistory = UsageHistory()
+
+#: The raw stream events of the last ``%%claude --raw`` cell (see issue "raw events").
+events: list[Any] = []
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from ._extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from ._extension import unload
+
+    unload(ipython)

@@ -1,0 +1,67 @@
+"""Usage records: what one %%claude run cost and how fast it streamed."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["UsageRecord", "UsageHistory", "RECORD_FIELDS"]
+
+Status = Literal["ok", "error", "interrupted"]
+
+
+@dataclass
+class UsageRecord:
+    """One request (or one tool loop) of one cell. Token counts are the API's own."""
+
+    cell: int | None
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    ttft_s: float | None = None
+    duration_s: float | None = None
+    output_tokens_per_s: float | None = None
+    stop_reason: str | None = None
+    status: Status = "ok"
+    error: str | None = None
+    cost_usd: float | None = None
+    request_id: str | None = None
+    started_at: str = ""
+    #: Per-round figures of a tool loop (each a dict of the token fields); empty for one round.
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UsageRecord:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(UsageRecord))
+
+TOKEN_FIELDS: tuple[str, ...] = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
+class UsageHistory(list):  # type: ignore[type-arg]
+    """``claude_magic.history``: a plain list of :class:`UsageRecord`, oldest first."""
+
+    def totals(self) -> dict[str, Any]:
+        """Summed tokens and cost over every record (cost counts only priced records)."""
+        sums: dict[str, Any] = {name: sum(getattr(r, name) for r in self) for name in TOKEN_FIELDS}
+        priced = [r.cost_usd for r in self if r.cost_usd is not None]
+        sums["cost_usd"] = sum(priced) if priced else None
+        sums["runs"] = len(self)
+        return sums
+
+    def total_cost(self) -> float:
+        return sum(r.cost_usd or 0.0 for r in self)
