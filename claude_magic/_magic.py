@@ -1,0 +1,247 @@
+"""ClaudeMagic: the %%claude magics, their options and configurable defaults.
+
+A thin layer: it parses options with magic_arguments (so ``%%claude?`` documents them),
+fills ``{name}`` fields from the user's namespace and hands a CellSpec to the runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import IPython
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, Unicode, default
+
+from ._prompt import PromptError, interpolate
+from ._runner import CellRunner
+from ._session import CellSpec, KernelSession
+from ._usage_log import default_log_path
+
+__all__ = ["ClaudeMagic"]
+
+
+@magics_class
+class ClaudeMagic(Magics):
+    """Stream Claude's answers into the notebook. Defaults: ``%config ClaudeMagic``."""
+
+    model = Unicode("claude-sonnet-4-6", help="Model used when a cell gives no -m/--model.").tag(config=True)
+    max_tokens = Int(1024, help="Largest answer, in tokens, when a cell gives no --max-tokens.").tag(config=True)
+    system = Unicode(None, allow_none=True, help="System prompt when a cell gives no -s/--system.").tag(config=True)
+    temperature = Float(None, allow_none=True, help="Sampling temperature (0 to 1); None: the API's default.").tag(
+        config=True
+    )
+    display = CaselessStrEnum(
+        ["auto", "widget", "markdown", "text"],
+        default_value="auto",
+        help="How answers stream: auto (widget where the front end renders widgets, else markdown), "
+        "widget, markdown or text.",
+    ).tag(config=True)
+    prices = Dict(
+        help="Extra or corrected prices, USD per million tokens: "
+        '{"model-id": {"input": 3, "output": 15, "cache_write": 3.75, "cache_read": 0.3}}.'
+    ).tag(config=True)
+    usage_log = Unicode(
+        allow_none=True, help="SQLite file that keeps every usage record across restarts; None turns it off."
+    ).tag(config=True)
+    budget_usd = Float(
+        None, allow_none=True, help="Refuse new requests once this kernel has spent this many dollars."
+    ).tag(config=True)
+    max_retries = Int(4, help="Retries before the first token on 429, 529, 5xx and lost connections.").tag(
+        config=True
+    )
+    retry_cap_s = Float(30.0, help="Longest wait between two retries, in seconds.").tag(config=True)
+    stall_timeout = Float(60.0, help="Seconds without data before a stream counts as stalled.").tag(config=True)
+    autoawait_cells = Bool(
+        True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
+    ).tag(config=True)
+
+    @default("usage_log")
+    def _default_usage_log(self) -> str:
+        return str(default_log_path())
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        from . import history
+
+        self.session = KernelSession()
+        self.runner = CellRunner(shell=shell, settings=self, session=self.session, history=history)
+        self._cell_id: str | None = None
+        self._count_at_pre_run: int | None = None
+        self._count_offset = 1 if IPython.version_info >= (9,) else 0
+
+    # -- %%claude ----------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("-m", "--model", help="Model for this cell (default: ClaudeMagic.model).")
+    @argument("--max-tokens", type=int, help="Largest answer in tokens (default: ClaudeMagic.max_tokens).")
+    @argument("-s", "--system", help="System prompt for this cell.")
+    @argument("-t", "--temperature", type=float, help="Sampling temperature, 0 to 1.")
+    @argument("-o", "--out", metavar="NAME", help="Also store the answer's text in this variable.")
+    @argument("--new", action="store_true", help="Start a fresh conversation with this cell.")
+    @argument("--once", action="store_true", help="Ask this cell alone, outside the conversation.")
+    @argument(
+        "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
+    )
+    @line_cell_magic
+    def claude(self, line: str = "", cell: str | None = None) -> None:
+        """Ask Claude; the answer streams in live.
+
+        ``%%claude [options]`` takes the cell as the prompt; ``%claude [options] PROMPT`` a
+        one-line prompt. ``{name}`` is replaced by that variable (``{{`` and ``}}`` for
+        literal braces). Cells form one conversation: each request carries the earlier
+        turns, and re-running a cell replaces its turn.
+        """
+        return self._run_blocking(self.run_claude(line, cell))
+
+    async def run_claude(self, line: str, cell: str | None) -> None:
+        spec = self.parse_cell(line, cell)
+        await self.runner.run(spec)
+
+    def parse_cell(self, line: str, cell: str | None) -> CellSpec:
+        args = parse_argstring(self.claude, line)
+        raw_prompt = cell if cell is not None else " ".join(args.prompt)
+        if cell is not None and args.prompt:
+            raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
+        try:
+            prompt = interpolate(raw_prompt, self.shell.user_ns).strip()
+        except PromptError as exc:
+            raise UsageError(str(exc)) from None
+        if not prompt:
+            raise UsageError("The prompt is empty: write it in the cell under %%claude, or after %claude.")
+        if args.max_tokens is not None and args.max_tokens < 1:
+            raise UsageError("--max-tokens must be a positive number of tokens.")
+        if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
+            raise UsageError("--temperature must be between 0 and 1.")
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        if args.new:
+            self.session.conversation.reset()
+        return CellSpec(
+            prompt=prompt,
+            model=args.model or self.model,
+            max_tokens=args.max_tokens or self.max_tokens,
+            system=args.system if args.system is not None else self.system,
+            temperature=args.temperature if args.temperature is not None else self.temperature,
+            out=args.out,
+            new=args.new,
+            once=args.once,
+            cell=self.current_cell_number(),
+            cell_key=self._cell_id or raw_prompt.strip(),
+        )
+
+    # -- the small magics ----------------------------------------------------------------
+    @line_magic
+    def claude_reset(self, line: str = "") -> None:
+        """Forget the conversation: the next cell starts afresh."""
+        self.session.conversation.reset()
+        print("Conversation cleared.")
+
+    @magic_arguments()
+    @argument("--continue", dest="continue_", action="store_true", help="Continue from the partial answer.")
+    @line_magic
+    def claude_retry(self, line: str = "") -> None:
+        """Run the last %%claude cell again (``--continue``: go on from its partial answer)."""
+        return self._run_blocking(self.run_retry(line))
+
+    async def run_retry(self, line: str) -> None:
+        args = parse_argstring(self.claude_retry, line)
+        spec = self.session.last_spec
+        if spec is None:
+            raise UsageError("Nothing to retry yet: run a %%claude cell first.")
+        from dataclasses import replace
+
+        if args.continue_:
+            partial = self.session.last_partial
+            if not partial:
+                raise UsageError("The last cell has no partial answer to continue from: use %claude_retry.")
+            spec = replace(spec, continue_from=partial, cell=self.current_cell_number())
+        else:
+            spec = replace(spec, continue_from=None, cell=self.current_cell_number())
+        await self.runner.run(spec)
+
+    @magic_arguments()
+    @argument("--all", dest="all_", action="store_true", help="Every record in the usage log, all sessions.")
+    @argument("--csv", metavar="PATH", help="Also export the records to this CSV file.")
+    @argument("--json", metavar="PATH", help="Also export the records to this JSON file.")
+    @line_magic
+    def claude_usage(self, line: str = "") -> Any:
+        """Usage and timing of every %%claude run, with totals."""
+        from . import history
+        from ._usage_log import UsageLog, UsageLogError
+        from ._usage_table import export_usage, usage_table
+
+        args = parse_argstring(self.claude_usage, line)
+        records = list(history)
+        if args.all_:
+            if not self.usage_log:
+                raise UsageError("The usage log is off (ClaudeMagic.usage_log is None): --all has nothing to read.")
+            try:
+                records = UsageLog(self.usage_log).read_all()
+            except UsageLogError as exc:
+                raise UsageError(str(exc)) from None
+        for path, kind in ((args.csv, "csv_path"), (args.json, "json_path")):
+            if path:
+                written = export_usage(records, **{kind: path})
+                print(f"Wrote {len(records)} records to {written}")
+        return usage_table(records)
+
+    @magic_arguments()
+    @argument("--script", metavar="FILE", help="An emulator script (TOML or JSON) of scripted answers and faults.")
+    @argument("--stop", action="store_true", help="Stop the emulator and go back to the real API.")
+    @line_magic
+    def claude_offline(self, line: str = "") -> None:
+        """Answer from the local emulator (no network, no key needed) instead of the API."""
+        from .emulator import Emulator, Script, ScriptError
+
+        args = parse_argstring(self.claude_offline, line)
+        if args.stop:
+            self.session.stop_emulator()
+            print("Offline mode off: answers come from the Anthropic API again.")
+            return
+        try:
+            script = Script.load(args.script) if args.script else None
+        except (OSError, ScriptError) as exc:
+            raise UsageError(f"Cannot load the emulator script: {exc}") from None
+        if self.session.emulator is None:
+            self.session.emulator = Emulator(script=script).start()
+        elif args.script:
+            self.session.emulator.set_script(script)
+        source = f"the script {args.script}" if args.script else "its built-in deterministic answers"
+        print(
+            f"Offline: answers now come from the local emulator at {self.session.emulator.url} "
+            f"({source}), not from Claude. %claude_offline --stop goes back to the API."
+        )
+
+    # -- running a coroutine from a plain (non-awaited) magic call ------------------------
+    def _run_blocking(self, coro: Any) -> Any:
+        """Run ``coro`` when the magic was called directly, not through the await rewrite.
+
+        With no loop running in this thread (terminal IPython, a plain shell) it runs on
+        IPython's own loop. Inside a running loop (a kernel, called from a function) it runs
+        on a worker thread that this cell waits for; an interrupt cancels the worker's task.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            from ._aio import run_on_ipython_loop
+
+            return run_on_ipython_loop(coro)
+        from ._aio import run_in_worker_thread
+
+        return run_in_worker_thread(coro)
+
+    def note_cell(self, *, cell_id: str | None) -> None:
+        self._cell_id = cell_id
+        self._count_at_pre_run = self.shell.execution_count
+
+    def learn_count_offset(self, number: int | None) -> None:
+        # IPython 9 counts a cell before running it, IPython 8 after: learn which from a
+        # finished cell instead of guessing from version numbers.
+        if number is not None and self._count_at_pre_run is not None:
+            self._count_offset = self._count_at_pre_run - number
+
+    def current_cell_number(self) -> int:
+        return self.shell.execution_count - self._count_offset

@@ -1,0 +1,166 @@
+"""Where a streaming answer goes: the Sink interface and the plain display and terminal sinks.
+
+The widget sink lives in ``_widget.py``. Every sink gets each text delta as it arrives and
+decides itself how often to repaint (a :class:`Coalescer`), so the streaming core never knows
+what a front end is.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Protocol, TextIO
+
+from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
+
+__all__ = ["Sink", "MarkdownSink", "TerminalSink", "answer_bundle", "footer_bundle", "error_bundle"]
+
+#: Bytes of full-text repaint allowed per second on the plain display path. The plain path
+#: must resend the whole text each time (a display update replaces its output), so past a few
+#: KB it repaints less often instead of flooding IOPub; the widget path sends only new text.
+REPAINT_BYTES_PER_S = 40_000
+
+
+class Sink(Protocol):
+    def begin(self) -> None: ...
+
+    def text(self, delta: str) -> None: ...
+
+    def notice(self, line: str) -> None: ...
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None: ...
+
+
+def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
+    """The final answer as a display bundle: safe Markdown for people, the raw text for nbval."""
+    if not markdown:
+        return {"text/plain": text}
+    from ._markdown import safe_markdown
+
+    return {"text/markdown": safe_markdown(text), "text/plain": text}
+
+
+def footer_bundle(footer: str) -> dict[str, str]:
+    return {"text/plain": footer}
+
+
+def error_bundle(error: str) -> dict[str, str]:
+    return {"text/plain": f"⚠ {error}"}
+
+
+#: The live area's first display, the same every time: nbval compares a display_id's first
+#: display and ignores its updates, and the area ends empty again.
+EMPTY_BUNDLE: dict[str, str] = {"text/plain": ""}
+
+
+class MarkdownSink:
+    """A display_id output repainted with the text so far, then the answer as a new output.
+
+    Used where widgets do not render (nbclient, nbval, classic front ends).
+    """
+
+    def __init__(
+        self,
+        *,
+        markdown: bool = True,
+        display: Callable[..., Any] | None = None,
+        interval: float = DEFAULT_INTERVAL_S,
+    ) -> None:
+        if display is None:
+            from IPython.display import display as ipython_display
+
+            display = ipython_display
+        self._display = display
+        self._markdown = markdown
+        self._shown = ""
+        self._notice = ""
+        self._handle: Any = None
+        self._coalescer = Coalescer(self._repaint, interval=interval)
+        self._min_interval = interval
+
+    def begin(self) -> None:
+        self._handle = self._display(EMPTY_BUNDLE, raw=True, display_id=True)
+
+    def text(self, delta: str) -> None:
+        self._coalescer.push(delta)
+
+    def notice(self, line: str) -> None:
+        self._notice = line
+        self._coalescer.drain()
+        self._update()
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None:
+        self._coalescer.cancel()
+        if self._handle is not None:
+            self._handle.update(EMPTY_BUNDLE, raw=True)
+        if text:
+            self._display(answer_bundle(text, markdown=self._markdown), raw=True)
+        if footer:
+            self._display(footer_bundle(footer), raw=True)
+        if error:
+            self._display(error_bundle(error), raw=True)
+
+    def _repaint(self, batch: str) -> None:
+        self._shown += batch
+        self._update()
+        # Keep full-text repaints under a byte budget: long answers repaint less often.
+        self._coalescer._interval = max(self._min_interval, len(self._shown) / REPAINT_BYTES_PER_S)
+
+    def _update(self) -> None:
+        if self._handle is None:
+            return
+        body = self._shown + (f"\n\n*{self._notice}*" if self._notice and self._markdown else "")
+        if self._markdown:
+            from ._markdown import safe_markdown
+
+            bundle = {"text/markdown": safe_markdown(body)}
+        else:
+            bundle = {"text/plain": body + (f"\n{self._notice}" if self._notice else "")}
+        self._handle.update(bundle, raw=True)
+
+
+class TerminalSink:
+    """Terminal IPython: print each delta as it comes, and never print the answer twice."""
+
+    def __init__(self, *, stream: TextIO | None = None) -> None:
+        self._stream = stream
+        self._printed_any = False
+        self._notice_shown = False
+
+    @property
+    def _out(self) -> TextIO:
+        return self._stream or sys.stdout
+
+    def begin(self) -> None:
+        self._printed_any = False
+
+    def text(self, delta: str) -> None:
+        self._clear_notice()
+        self._out.write(delta)
+        self._out.flush()
+        self._printed_any = True
+
+    def notice(self, line: str) -> None:
+        if not line:
+            self._clear_notice()
+            return
+        if self._printed_any:
+            self._out.write("\n")
+            self._printed_any = False
+        self._out.write(f"\r{line}")
+        self._out.flush()
+        self._notice_shown = True
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None:
+        self._clear_notice()
+        if self._printed_any:
+            self._out.write("\n")
+        if error:
+            self._out.write(f"⚠ {error}\n")
+        if footer:
+            self._out.write(f"{footer}\n")
+        self._out.flush()
+
+    def _clear_notice(self) -> None:
+        if self._notice_shown:
+            self._out.write("\r\x1b[2K")
+            self._notice_shown = False

@@ -1,0 +1,170 @@
+"""The streaming core: one request through the SDK's stream helper into a sink, with timing.
+
+Knows nothing of Jupyter. It retries failures that happen before anything was shown (see
+``_retry.py``), feeds every text delta to the sink as it arrives, and keeps what arrived so
+far on ``self.result`` so an interrupted or failed stream still yields its partial text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import anthropic
+
+from ._errors import is_retryable, status_name
+from ._retry import RetryPolicy
+from ._sinks import Sink
+
+__all__ = ["RoundResult", "RoundStreamer"]
+
+_RETRYABLE_STREAM_ERRORS = {"overloaded_error", "rate_limit_error", "api_error"}
+
+
+@dataclass
+class RoundResult:
+    """What one request produced, complete or not."""
+
+    text: str = ""
+    message: Any = None  # anthropic Message when the stream completed
+    content: list[Any] = field(default_factory=list)  # blocks as dicts, for the conversation
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    stop_reason: str | None = None
+    request_id: str | None = None
+    started: float = 0.0  # clock() when the first attempt was sent
+    attempt_started: float = 0.0  # clock() when the attempt that answered was sent
+    first_text_at: float | None = None
+    ended: float | None = None
+    attempts: int = 0
+    error: BaseException | None = None
+
+    @property
+    def shown_anything(self) -> bool:
+        return self.first_text_at is not None
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_text_at is None else self.first_text_at - self.attempt_started
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
+
+    @property
+    def output_tokens_per_s(self) -> float | None:
+        # Generation rate: tokens over the time from first text to the end.
+        if self.first_text_at is None or self.ended is None or not self.output_tokens:
+            return None
+        span = self.ended - self.first_text_at
+        return self.output_tokens / span if span > 0 else None
+
+
+def _retry_notice(exc: BaseException, delay: float, retry: int, max_retries: int) -> str:
+    if isinstance(exc, anthropic.APIStatusError):
+        what = f"{status_name(exc.status_code)} ({exc.status_code})" if exc.status_code != 200 else str(exc.type)
+    else:
+        what = "Connection failed"
+    return f"{what}: retrying in {delay:.1f} s, retry {retry} of {max_retries}"
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 200:
+        # An `event: error` before any text: nothing shown, so asking again repeats nothing.
+        return exc.type in _RETRYABLE_STREAM_ERRORS
+    return is_retryable(exc)
+
+
+class RoundStreamer:
+    """Streams one request (with retries before the first token) into ``sink``."""
+
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        sink: Sink,
+        *,
+        policy: RetryPolicy,
+        on_event: Callable[[Any, float], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._sink = sink
+        self._policy = policy
+        self._on_event = on_event
+        self._clock = clock
+        self._sleep = sleep
+        self.result = RoundResult()
+
+    async def run(self, params: dict[str, Any]) -> RoundResult:
+        result = self.result
+        result.started = self._clock()
+        while True:
+            result.attempts += 1
+            result.attempt_started = self._clock()
+            try:
+                await self._attempt(params)
+                result.ended = self._clock()
+                return result
+            except Exception as exc:  # noqa: BLE001 - every failure ends in a result the user sees
+                retries_done = result.attempts - 1
+                if not result.shown_anything and _worth_retrying(exc) and retries_done < self._policy.max_retries:
+                    delay = self._policy.delay_s(retries_done + 1, exc)
+                    self._sink.notice(_retry_notice(exc, delay, retries_done + 1, self._policy.max_retries))
+                    await self._sleep(delay)
+                    self._sink.notice("")
+                    continue
+                result.error = exc
+                result.ended = self._clock()
+                return result
+            finally:
+                if result.ended is None and result.error is None:
+                    # Cancelled (interrupt or Stop): the time it stopped is still its duration.
+                    result.ended = self._clock()
+
+    async def _attempt(self, params: dict[str, Any]) -> None:
+        result = self.result
+        text_blocks_seen = 0
+        async with self._client.messages.stream(**params) as stream:
+            result.request_id = stream.request_id
+            on_event = self._on_event
+            async for event in stream:
+                kind = event.type
+                if on_event is not None:
+                    on_event(event, (self._clock() - result.attempt_started) * 1000)
+                if kind == "text":
+                    if result.first_text_at is None:
+                        result.first_text_at = self._clock()
+                    result.text += event.text
+                    self._sink.text(event.text)
+                elif kind == "content_block_start":
+                    if event.content_block.type == "text":
+                        if text_blocks_seen and result.text:
+                            # Separate text blocks (around tool calls) as paragraphs.
+                            result.text += "\n\n"
+                            self._sink.text("\n\n")
+                        text_blocks_seen += 1
+                elif kind == "message_start":
+                    self._take_usage(event.message.usage)
+                elif kind == "message_delta":
+                    self._take_usage(event.usage)
+                    result.stop_reason = event.delta.stop_reason
+            result.message = await stream.get_final_message()
+            result.content = [block.model_dump(mode="json", exclude_none=True) for block in result.message.content]
+
+    def _take_usage(self, usage: Any) -> None:
+        # message_delta's counts are cumulative; None means "unchanged since message_start".
+        result = self.result
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ):
+            value = getattr(usage, name, None)
+            if value is not None:
+                setattr(result, name, value)

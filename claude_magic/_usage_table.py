@@ -1,0 +1,209 @@
+"""What %claude_usage shows (a table with a total row), its CSV/JSON export, and the cell footer."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._usage import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
+
+__all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage", "format_footer"]
+
+#: The table's columns, in order (``rounds`` is left to the export: it does not fit a cell).
+COLUMNS: tuple[str, ...] = (
+    "cell",
+    "model",
+    "status",
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "ttft_s",
+    "duration_s",
+    "output_tokens_per_s",
+    "cost_usd",
+    "stop_reason",
+    "error",
+    "request_id",
+    "started_at",
+)
+
+_NUMERIC = frozenset((*TOKEN_FIELDS, "ttft_s", "duration_s", "output_tokens_per_s", "cost_usd"))
+_TEXT_ERROR_WIDTH = 40
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _money(cost: float) -> str:
+    # Haiku-sized requests cost fractions of a hundredth of a cent; "$0.0000" would read as free.
+    if 0 < cost < 0.0001:
+        return "<$0.0001"
+    return f"${cost:.4f}"
+
+
+def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
+    """One dict per record, then the total row (tokens, duration and priced cost summed)."""
+    rows = [{name: getattr(r, name) for name in COLUMNS} for r in records]
+    totals = UsageHistory(records).totals()
+    durations = [r.duration_s for r in records if r.duration_s is not None]
+    total: dict[str, Any] = dict.fromkeys(COLUMNS)
+    total.update({name: totals[name] for name in TOKEN_FIELDS})
+    total["cell"] = "total"
+    total["model"] = ""
+    total["duration_s"] = sum(durations) if durations else None
+    total["cost_usd"] = totals["cost_usd"]
+    rows.append(total)
+    return rows
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in TOKEN_FIELDS:
+        return _count(value)
+    if name in ("ttft_s", "duration_s"):
+        return f"{value:.2f}"
+    if name == "output_tokens_per_s":
+        return f"{value:.1f}"
+    if name == "cost_usd":
+        return _money(value)
+    return str(value)
+
+
+def _plain(name: str, value: Any) -> str:
+    """A value for the text table: on one line, and a long error cut short."""
+    text = _text(name, value)
+    # A newline would break the alignment of every later column.
+    text = " ".join(text.split()) if "\n" in text else text
+    # Keep the table one screen wide: the full error is in the HTML and the export.
+    if name == "error" and len(text) > _TEXT_ERROR_WIDTH:
+        text = text[: _TEXT_ERROR_WIDTH - 1] + "…"
+    return text
+
+
+class UsageTable:
+    """The usage table without pandas: HTML for notebooks, aligned text for terminals."""
+
+    def __init__(self, records: Sequence[UsageRecord]) -> None:
+        self.rows: list[dict[str, Any]] = _rows(records)
+        self.columns: tuple[str, ...] = COLUMNS
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = []
+        for row in self.rows:
+            cells = "".join(
+                f"<td>{html.escape(_text(c, row[c]))}</td>" for c in self.columns
+            )
+            body.append(f"<tr>{cells}</tr>")
+        foot = body.pop()
+        return (
+            f'<table class="claude-usage"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody><tfoot>{foot}</tfoot></table>"
+        )
+
+    def __str__(self) -> str:
+        cells = [[_plain(c, row[c]) for c in self.columns] for row in self.rows]
+        widths = [
+            max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(self.columns)
+        ]
+
+        def fmt(values: Sequence[str]) -> str:
+            parts = [
+                v.rjust(w) if c in _NUMERIC else v.ljust(w)
+                for c, v, w in zip(self.columns, values, widths)
+            ]
+            return "  ".join(parts).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        lines = [fmt(self.columns), rule, *(fmt(line) for line in cells[:-1]), rule, fmt(cells[-1])]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def usage_table(records: Sequence[UsageRecord], *, use_pandas: bool | None = None) -> Any:
+    """A ``pandas.DataFrame`` when pandas is importable (unless ``use_pandas=False``), else a
+    :class:`UsageTable`. Either way one row per record and a final "total" row."""
+    if use_pandas is not False:
+        try:
+            import pandas as pd
+        except ImportError:
+            if use_pandas:
+                raise ImportError(
+                    "use_pandas=True needs pandas: install it with `pip install pandas`"
+                ) from None
+        else:
+            return pd.DataFrame(_rows(records), columns=list(COLUMNS))
+    return UsageTable(records)
+
+
+def export_usage(
+    records: Sequence[UsageRecord],
+    *,
+    csv_path: str | os.PathLike[str] | None = None,
+    json_path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write every field of every record to ``csv_path`` or ``json_path`` (give exactly one).
+
+    CSV has a header row of the record fields, ``rounds`` as JSON text and empty cells for
+    ``None``; JSON is an indented list of record dicts. Returns the path written.
+    """
+    if (csv_path is None) == (json_path is None):
+        raise ValueError("export_usage needs exactly one of csv_path= or json_path=")
+    target = csv_path if csv_path is not None else json_path
+    assert target is not None
+    path = Path(target).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dicts = [r.as_dict() for r in records]
+    if json_path is not None:
+        path.write_text(json.dumps(dicts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=RECORD_FIELDS)
+        writer.writeheader()
+        for row in dicts:
+            row["rounds"] = json.dumps(row["rounds"])
+            writer.writerow(row)
+    return path
+
+
+def format_footer(record: UsageRecord) -> str:
+    """One line under the answer. Parts, joined by " · ", each left out when unknown:
+
+    ``MODEL · N in · N out[ · cache N write, N read] · first token S.SS s · S.SS s
+    · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · interrupted| · error]``
+
+    Token counts use thousands separators ("1,234 in"); the cache part appears only when a
+    cache count is non-zero, naming only the non-zero ones. "cost unknown" means
+    ``record.cost_usd`` is ``None`` (a model with no known price).
+    """
+    parts = [
+        record.model,
+        f"{_count(record.input_tokens)} in",
+        f"{_count(record.output_tokens)} out",
+    ]
+    cache = []
+    if record.cache_creation_input_tokens:
+        cache.append(f"{_count(record.cache_creation_input_tokens)} write")
+    if record.cache_read_input_tokens:
+        cache.append(f"{_count(record.cache_read_input_tokens)} read")
+    if cache:
+        parts.append("cache " + ", ".join(cache))
+    if record.ttft_s is not None:
+        parts.append(f"first token {record.ttft_s:.2f} s")
+    if record.duration_s is not None:
+        parts.append(f"{record.duration_s:.2f} s")
+    if record.output_tokens_per_s is not None:
+        parts.append(f"{record.output_tokens_per_s:.1f} tok/s")
+    parts.append("cost unknown" if record.cost_usd is None else _money(record.cost_usd))
+    if record.status != "ok":
+        parts.append(record.status)
+    return " · ".join(parts)

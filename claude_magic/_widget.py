@@ -1,0 +1,164 @@
+"""The live answer area as an anywidget: the browser receives only what is new, as safe HTML."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+from IPython.display import DisplayHandle, display
+
+from ._coalesce import Coalescer
+from ._markdown import list_marker, render_html, safe_markdown, split_blocks
+
+__all__ = ["LiveArea", "WidgetSink", "widget_frontend_available", "final_bundles"]
+
+_HERE = pathlib.Path(__file__).parent
+#: A tail (the unfinished block) is re-rendered and resent whole while it is at most this long;
+#: past that only its new text is sent, raw, so traffic stays linear in the answer's length.
+TAIL_RENDER_LIMIT = 1500
+_EMPTY = {"text/plain": ""}
+
+
+class LiveArea(anywidget.AnyWidget):
+    """Shows a streamed answer: finished blocks appended once, the unfinished tail replaced.
+
+    Feed it with :meth:`push_blocks`, :meth:`set_tail` and :meth:`more`; the Stop button calls
+    ``on_stop`` (on a kernel subshell's thread when the front end uses subshells).
+    """
+
+    _esm = _HERE / "_widget.js"
+    _css = _HERE / "_widget.css"
+    notice = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_stop = on_stop
+        self.on_msg(self._handle_custom)
+
+    def __repr__(self) -> str:
+        # anywidget's repr holds a memory address; nbval compares text/plain.
+        return "LiveArea()"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        # The first display of the live area must be the same every run (nbval compares it);
+        # the widget-view part is skipped by nbval and replaced at the end anyway.
+        return {**data, "text/plain": ""}, metadata
+
+    def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("stop") and self._on_stop is not None:
+            self._on_stop()
+
+
+class _LiveText:
+    """Turns the growing answer into the few messages that update the browser's copy."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
+        self._send = send
+        self._pending = ""  # the text after the blocks already sent: the unfinished tail
+        self._shown = 0  # how much of the tail the browser shows
+        self._raw = False  # the tail grew past TAIL_RENDER_LIMIT: only raw text is appended
+        self._marker: str | None = None  # list marker of the last finished block
+
+    def feed(self, batch: str) -> None:
+        self._pending += batch
+        blocks, tail = split_blocks(self._pending)
+        message: dict[str, Any] = {}
+        if blocks:
+            added = []
+            for block in blocks:
+                marker = list_marker(block)
+                added.append([render_html(block), marker is not None and marker == self._marker])
+                self._marker = marker
+            message["add"] = added
+            self._pending = tail
+            self._shown, self._raw = 0, False
+        if self._raw:
+            message["more"] = tail[self._shown :]
+        else:
+            # One last full render when the tail crosses the limit, then raw appends only.
+            message["tail"] = render_html(tail)
+            self._raw = len(tail) > TAIL_RENDER_LIMIT
+        self._shown = len(tail)
+        self._send(message)
+
+
+class WidgetSink:
+    """The Sink of docs/DESIGN.md for JupyterLab and other widget front ends.
+
+    While streaming, a widget shows the answer; at the end it is emptied and closed, and the
+    answer is displayed as plain Markdown outputs that survive saving without widget state.
+    """
+
+    def __init__(self, *, on_stop: Callable[[], None] | None = None) -> None:
+        self._on_stop = on_stop
+        self._widget: LiveArea | None = None
+        self._handle: DisplayHandle | None = None
+        self._live: _LiveText | None = None
+        self._coalescer: Coalescer | None = None
+
+    def begin(self) -> None:
+        self._widget = LiveArea(on_stop=self._on_stop)
+        self._live = _LiveText(self._widget.send)
+        self._coalescer = Coalescer(self._live.feed)
+        self._handle = display(self._widget, display_id=True)
+
+    def text(self, delta: str) -> None:
+        if self._coalescer is not None:
+            self._coalescer.push(delta)
+
+    def notice(self, line: str) -> None:
+        if self._widget is not None:
+            self._widget.notice = line
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None:
+        if self._coalescer is not None:
+            self._coalescer.cancel()  # the final output replaces whatever is still pending
+        if self._handle is not None:
+            self._handle.update(_EMPTY, raw=True)
+        if self._widget is not None:
+            self._widget.close()
+        self._widget = self._handle = self._live = self._coalescer = None
+        for bundle in final_bundles(text, footer=footer, error=error):
+            display(bundle, raw=True)
+
+
+def final_bundles(text: str, *, footer: str, error: str | None) -> list[dict[str, str]]:
+    """The outputs that stay in the notebook: answer, footer, error (each only when non-empty)."""
+    bundles = []
+    if text:
+        bundles.append({"text/markdown": safe_markdown(text), "text/plain": text})
+    if footer:
+        bundles.append({"text/plain": footer, "text/markdown": _small_italics(footer)})
+    if error:
+        bundles.append({"text/plain": f"⚠ {error}"})
+    return bundles
+
+
+def _small_italics(line: str) -> str:
+    # Our own line, but it may quote a model name or an error: escape it as Markdown and HTML.
+    escaped = "".join(f"\\{c}" if c in r"\`*_{}[]()#+-.!|~<>&" else c for c in line)
+    return f"<small><em>{escaped}</em></small>"
+
+
+def widget_frontend_available() -> bool:
+    """True in an ipykernel session whose comm manager works, so a widget can be shown."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None or getattr(shell, "kernel", None) is None:
+            return False
+        import comm
+
+        manager = comm.get_comm_manager()
+    except Exception:
+        return False
+    # The comm package's stand-in manager (outside ipykernel) silently drops every message.
+    return type(manager).__module__.startswith("ipykernel")
