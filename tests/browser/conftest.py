@@ -146,8 +146,18 @@ class Notebook:
 
     def run(self, index: int) -> None:
         """Select a cell in command mode and run it with Shift+Enter, as a user would."""
-        self.cell(index).locator(".jp-InputPrompt").click()
-        self.page.keyboard.press("Shift+Enter")
+        before = self.prompt(index)
+        for _attempt in range(3):
+            self.cell(index).locator(".jp-InputPrompt").click()
+            self.page.keyboard.press("Shift+Enter")
+            # Right after the kernel reports ready, JupyterLab can still drop a first run
+            # (the prompt stays unchanged); a run it accepted shows [*] at once.
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline:
+                if self.prompt(index) != before:
+                    return
+                self.page.wait_for_timeout(50)
+        raise AssertionError(f"cell {index} did not start: prompt {self.prompt(index)!r}")
 
     def prompt(self, index: int) -> str:
         return str(self.cell(index).locator(".jp-InputPrompt").inner_text()).strip()

@@ -1,0 +1,137 @@
+"""The live widget in a real JupyterLab: streams visibly, never runs model HTML, Stop reaches Python."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import Notebook
+
+STREAM = """
+import asyncio, threading
+from claude_magic._widget import WidgetSink
+
+answer = {answer!r}
+loop = asyncio.get_running_loop()
+stop = asyncio.Event()
+stopped_on = []
+
+def on_stop():
+    # Runs on whichever thread handles the comm message; hand over to the cell's loop.
+    stopped_on.append(threading.current_thread().name)
+    loop.call_soon_threadsafe(stop.set)
+
+sink = WidgetSink(on_stop=on_stop)
+sink.begin()
+shown = 0
+for shown in range(0, len(answer), {step}):
+    if stop.is_set():
+        break
+    sink.text(answer[shown:shown + {step}])
+    await asyncio.sleep({pace})
+else:
+    shown = len(answer)
+sink.end(answer[:shown], footer=f"stopped={{stop.is_set()}} on={{stopped_on}}", error=None)
+"""
+
+ANSWER = """# Live answer
+
+A first paragraph with **bold** text that streams in small pieces.
+
+- apple
+- banana
+- cherry
+
+```python
+def greet(name):
+    return f"hello {name}"
+```
+
+The last paragraph ends the answer.
+"""
+
+
+def _stream_cell(answer: str, *, step: int, pace: float) -> str:
+    return STREAM.format(answer=answer, step=step, pace=pace)
+
+
+def _live_text(nb: Notebook, index: int) -> str:
+    live = nb.cell(index).locator(".claude-live-body")
+    return str(live.inner_text()) if live.count() else ""
+
+
+def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook) -> None:
+    nb = open_notebook([_stream_cell(ANSWER, step=4, pace=0.05)])
+    nb.run(0)
+    nb.cell(0).locator(".claude-live-body h1").wait_for(timeout=15_000)
+    seen_while_running = []
+    while nb.running(0):
+        seen_while_running.append(len(_live_text(nb, 0)))
+        nb.page.wait_for_timeout(100)
+    nb.wait_done(0)
+    # Several growing snapshots of the live area, all taken while the cell was still running.
+    partial = [n for n in seen_while_running if 0 < n < len(ANSWER) - 10]
+    assert len(set(partial)) >= 3, seen_while_running
+    assert seen_while_running == sorted(seen_while_running)
+
+    output = nb.cell(0).locator(".jp-OutputArea")
+    assert output.locator(".claude-live").count() == 0
+    assert "Error displaying widget" not in output.inner_text()
+    markdown = output.locator(".jp-RenderedMarkdown").first
+    assert markdown.locator("h1").inner_text() == "Live answer"
+    assert markdown.locator("li").all_inner_texts() == ["apple", "banana", "cherry"]
+    assert "hello {name}" in markdown.locator("pre code").inner_text()
+    assert "stopped=False" in output.inner_text()
+    nb.screenshot("final")
+
+
+ATTACK = """Here is some HTML: <img src=x onerror="window.__pwned=1"> and a script
+<script>window.__pwned=2</script> and a link [click](javascript:window.__pwned=3).
+
+<img src=y onerror="window.__pwned=4">
+
+Some more text so that the stream lasts a little while, with `<b>code</b>` kept as code.
+"""
+
+
+def test_model_html_never_runs_live_or_in_the_final_output(open_notebook) -> None:
+    control = "from IPython.display import Markdown\nMarkdown('<img src=z onerror=\"window.__pwned=5\">')"
+    nb = open_notebook([_stream_cell(ATTACK, step=3, pace=0.02), control])
+    pwned = "() => window.__pwned"
+    nb.run(0)
+    nb.cell(0).locator(".claude-live-body").wait_for(timeout=15_000)
+    while nb.running(0):
+        assert nb.page.evaluate(pwned) is None
+        nb.page.wait_for_timeout(50)
+    nb.wait_done(0)
+    nb.page.wait_for_timeout(500)  # an image's error event would have fired by now
+    assert nb.page.evaluate(pwned) is None
+
+    text = nb.cell(0).locator(".jp-OutputArea").inner_text()
+    for literal in ('<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=2</script>",
+                    "[click](javascript:window.__pwned=3)", '<img src=y onerror="window.__pwned=4">'):
+        assert literal in text
+    assert nb.page.locator('.jp-OutputArea a[href^="javascript"]').count() == 0
+    assert nb.cell(0).locator(".jp-OutputArea img").count() == 0
+    assert nb.cell(0).locator(".jp-OutputArea code").first.inner_text() == "<b>code</b>"
+
+    # Control: the same kind of HTML displayed as plain Markdown does run, so the test can fail.
+    nb.run(1)
+    nb.wait_done(1)
+    nb.page.wait_for_function("() => window.__pwned === 5", timeout=5_000)
+
+
+def test_stop_reaches_python_while_the_cell_runs(open_notebook) -> None:
+    words = "".join(f"word{i} " for i in range(400))
+    nb = open_notebook([_stream_cell(words, step=6, pace=0.1)])  # about 40 s if never stopped
+    nb.run(0)
+    nb.cell(0).locator(".claude-live-body", has_text="word10 ").wait_for(timeout=15_000)
+    assert nb.running(0)
+    clicked = time.monotonic()
+    nb.cell(0).locator(".claude-live-stop").click()
+    nb.wait_done(0, timeout=10)
+    elapsed = time.monotonic() - clicked
+    text = nb.cell(0).locator(".jp-OutputArea").inner_text()
+    print(f"\nStop: cell ended {elapsed:.2f} s after the click; footer: {text.splitlines()[-1]}")
+    assert elapsed < 5
+    assert "stopped=True" in text
+    assert "word399" not in text
