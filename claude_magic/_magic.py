@@ -14,7 +14,7 @@ import IPython
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, Unicode, default
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
 
 from ._prompt import PromptError, interpolate
 from ._runner import CellRunner
@@ -55,6 +55,10 @@ class ClaudeMagic(Magics):
     )
     retry_cap_s = Float(30.0, help="Longest wait between two retries, in seconds.").tag(config=True)
     stall_timeout = Float(60.0, help="Seconds without data before a stream counts as stalled.").tag(config=True)
+    tools = List(Unicode(), help="Names of functions in the user namespace that every cell may call as tools.").tag(
+        config=True
+    )
+    max_tool_rounds = Int(10, help="Most rounds of tool calls in one cell.").tag(config=True)
     autoawait_cells = Bool(
         True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
     ).tag(config=True)
@@ -82,6 +86,9 @@ class ClaudeMagic(Magics):
     @argument("-o", "--out", metavar="NAME", help="Also store the answer's text in this variable.")
     @argument("--new", action="store_true", help="Start a fresh conversation with this cell.")
     @argument("--once", action="store_true", help="Ask this cell alone, outside the conversation.")
+    @argument("--tools", metavar="NAMES", help="Comma-separated functions from your namespace the model may call.")
+    @argument("--confirm", action="store_true", help="Ask before each tool call.")
+    @argument("--raw", action="store_true", help="Show the stream's raw events live as a table.")
     @argument(
         "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
     )
@@ -98,7 +105,19 @@ class ClaudeMagic(Magics):
 
     async def run_claude(self, line: str, cell: str | None) -> None:
         spec = self.parse_cell(line, cell)
-        await self.runner.run(spec)
+        await self._run_spec(spec)
+
+    async def _run_spec(self, spec: CellSpec) -> None:
+        if not spec.raw:
+            await self.runner.run(spec)
+            return
+        from ._raw_live import RawEventsView
+
+        view = RawEventsView()
+        try:
+            await self.runner.run(spec, on_event=view.on_event)
+        finally:
+            view.close()
 
     def parse_cell(self, line: str, cell: str | None) -> CellSpec:
         args = parse_argstring(self.claude, line)
@@ -128,6 +147,9 @@ class ClaudeMagic(Magics):
             out=args.out,
             new=args.new,
             once=args.once,
+            raw=args.raw,
+            tools=args.tools,
+            confirm=args.confirm,
             cell=self.current_cell_number(),
             cell_key=self._cell_id or raw_prompt.strip(),
         )
@@ -160,7 +182,7 @@ class ClaudeMagic(Magics):
             spec = replace(spec, continue_from=partial, cell=self.current_cell_number())
         else:
             spec = replace(spec, continue_from=None, cell=self.current_cell_number())
-        await self.runner.run(spec)
+        await self._run_spec(spec)
 
     @magic_arguments()
     @argument("--all", dest="all_", action="store_true", help="Every record in the usage log, all sessions.")

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import json
 import threading
+import time
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
 from . import _client
 from ._errors import MISSING_KEY_MESSAGE, describe_error, error_type, redact
-from ._pricing import cost_usd
 from ._retry import RetryPolicy
 from ._session import CellSpec, KernelSession
 from ._sinks import MarkdownSink, Sink, TerminalSink
 from ._stream import RoundResult, RoundStreamer
+from ._turn import TurnResult
 from ._usage import UsageRecord
 from ._usage_log import UsageLog, UsageLogError
 from ._usage_table import format_footer
@@ -38,6 +40,8 @@ class Settings:
     max_retries: int
     retry_cap_s: float
     stall_timeout: float
+    tools: list[str]
+    max_tool_rounds: int
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -60,7 +64,11 @@ def choose_sink(shell: Any, mode: str, *, on_stop: Callable[[], None]) -> Sink:
 
 
 class _StopSwitch:
-    """Stop from any thread: a widget's comm handler may run on a kernel subshell's thread."""
+    """Stop from any thread: a widget's comm handler may run on a kernel subshell's thread.
+
+    Each step of the cell (a request, a tool call) runs as its own task through ``run`` so
+    Stop cancels exactly the step under way, whichever it is.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -69,9 +77,92 @@ class _StopSwitch:
 
     def __call__(self) -> None:
         self.requested.set()
-        task = self.task
-        if task is not None:
-            self._loop.call_soon_threadsafe(task.cancel)
+        self._loop.call_soon_threadsafe(self._cancel)
+
+    def _cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def run(self, coro: Any) -> Any:
+        if self.requested.is_set():
+            coro.close()
+            raise asyncio.CancelledError
+        self.task = asyncio.ensure_future(coro)
+        return await self.task
+
+
+class _ShownText:
+    """Passes everything to the real sink and remembers the text shown (answer + tool lines)."""
+
+    def __init__(self, sink: Sink, turn: TurnResult) -> None:
+        self._sink = sink
+        self._turn = turn
+
+    def begin(self) -> None:
+        self._sink.begin()
+
+    def text(self, delta: str) -> None:
+        self._turn.shown += delta
+        self._sink.text(delta)
+
+    def notice(self, line: str) -> None:
+        self._sink.notice(line)
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None:
+        self._sink.end(text, footer=footer, error=error)
+
+
+class _ToolInputView:
+    """Shows a tool call's name and its input forming, from the input_json_delta fragments."""
+
+    REFRESH_S = 0.1
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._names: dict[int, tuple[str, str]] = {}
+        self._buffers: dict[int, list[str]] = {}
+        self._last = 0.0
+
+    def on_event(self, event: Any, ms: float) -> None:
+        kind = event.type
+        if kind == "content_block_start" and event.content_block.type == "tool_use":
+            block = event.content_block
+            self._names[event.index] = (block.name, block.id)
+            self._buffers[event.index] = []
+            self._sink.notice(f"🔧 {block.name}(…)")
+        elif kind == "content_block_delta" and event.index in self._buffers:
+            fragment = getattr(event.delta, "partial_json", None)
+            if fragment:
+                self._buffers[event.index].append(fragment)
+                now = time.monotonic()
+                if now - self._last >= self.REFRESH_S:
+                    self._last = now
+                    name = self._names[event.index][0]
+                    self._sink.notice(f"🔧 {name}({_short(''.join(self._buffers[event.index]))}")
+        elif kind == "content_block_stop":
+            self._buffers.pop(event.index, None)
+
+
+def _chain(*handlers: Callable[[Any, float], None] | None) -> Callable[[Any, float], None]:
+    live = [h for h in handlers if h is not None]
+
+    def handle(event: Any, ms: float) -> None:
+        for handler in live:
+            handler(event, ms)
+
+    return handle
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except Exception:  # noqa: BLE001 - a front end without stdin: nothing was confirmed
+        return False
 
 
 def _now_iso() -> str:
@@ -121,91 +212,148 @@ class CellRunner:
 
     # -- the cell --------------------------------------------------------------------------
     async def run(self, spec: CellSpec, *, on_event: Callable[[Any, float], None] | None = None) -> str:
-        """Stream the cell's answer; returns the text shown. Re-raises a kernel interrupt."""
+        """Stream the cell's answer (every tool round); returns the answer's text.
+
+        Re-raises a kernel interrupt once the cell has been finished, so queued cells abort.
+        """
         self.check_budget()
         endpoint = self.endpoint()
+        toolbox = self._toolbox(spec)
         client = _client.get_client(endpoint, stall_timeout=self._settings.stall_timeout)
         params = self.build_params(spec)
-        loop = asyncio.get_running_loop()
-        stop = _StopSwitch(loop)
+        if toolbox is not None:
+            params["tools"] = toolbox.definitions()
+        stop = _StopSwitch(asyncio.get_running_loop())
         sink = choose_sink(self._shell, self._settings.display, on_stop=stop)
         policy = RetryPolicy(max_retries=self._settings.max_retries, cap_s=self._settings.retry_cap_s)
-        streamer = RoundStreamer(client, sink, policy=policy, on_event=on_event)
-        started_at = _now_iso()
+        turn = TurnResult(started_at=_now_iso())
+        sink = _ShownText(sink, turn)
 
         sink.begin()
-        task = asyncio.ensure_future(streamer.run(params))
-        stop.task = task
         interrupt: BaseException | None = None
         try:
-            await task
+            await self._rounds(spec, params, turn, client=client, sink=sink, policy=policy, stop=stop,
+                               toolbox=toolbox, on_event=on_event)
         except (asyncio.CancelledError, KeyboardInterrupt) as exc:
             if not stop.requested.is_set():
                 interrupt = exc  # a kernel interrupt: finish the cell, then let it abort the queue
-            if not task.done():
-                task.cancel()
+            if stop.task is not None and not stop.task.done():
+                stop.task.cancel()
         status = "interrupted" if (interrupt is not None or stop.requested.is_set()) else None
-        text = self._finish(spec, streamer.result, sink, status=status, started_at=started_at, endpoint=endpoint)
+        text = self._finish(spec, turn, sink, status=status, endpoint=endpoint)
         if interrupt is not None:
             raise interrupt
         return text
 
+    def _toolbox(self, spec: CellSpec) -> Any:
+        names = spec.tools if spec.tools is not None else self._settings.tools
+        if not names:
+            return None
+        from ._tool_runner import resolve_tools
+        from ._tool_schema import ToolDefinitionError
+
+        try:
+            return resolve_tools(names, self._shell.user_ns)
+        except ToolDefinitionError as exc:
+            raise UsageError(str(exc)) from None
+
+    async def _rounds(
+        self,
+        spec: CellSpec,
+        params: dict[str, Any],
+        turn: TurnResult,
+        *,
+        client: Any,
+        sink: Sink,
+        policy: RetryPolicy,
+        stop: _StopSwitch,
+        toolbox: Any,
+        on_event: Callable[[Any, float], None] | None,
+    ) -> None:
+        """One request, then one more per round of tool calls, until the model stops asking."""
+        max_rounds = self._settings.max_tool_rounds
+        while True:
+            tool_view = _ToolInputView(sink)
+            streamer = RoundStreamer(client, sink, policy=policy, on_event=_chain(on_event, tool_view.on_event))
+            turn.rounds.append(streamer.result)
+            await stop.run(streamer.run(params))
+            result = streamer.result
+            if result.error is not None or result.stop_reason != "tool_use" or toolbox is None:
+                return
+            if turn.tool_rounds >= max_rounds:
+                wanted = ", ".join(b["name"] for b in result.content if b.get("type") == "tool_use")
+                turn.note = (
+                    f"Stopped after {max_rounds} tool rounds (ClaudeMagic.max_tool_rounds): "
+                    f"the model still asked for {wanted}."
+                )
+                return
+            turn.tool_rounds += 1
+            results = []
+            for call in result.accumulator.tool_calls() if result.accumulator else []:
+                outcome = await stop.run(self._call_tool(call, toolbox, sink, confirm=spec.confirm))
+                results.append(outcome.to_param())
+            params["messages"] = params["messages"] + [
+                {"role": "assistant", "content": result.content},
+                {"role": "user", "content": results},
+            ]
+
+    async def _call_tool(self, call: Any, toolbox: Any, sink: Sink, *, confirm: bool) -> Any:
+        from ._tool_runner import ToolOutcome
+
+        name, tool_use_id = call.data.get("name", "?"), call.data.get("id", "")
+        raw = call.raw_input or json.dumps(call.data.get("input") or {}, ensure_ascii=False)
+        sink.notice("")
+        sink.text(f"\n\n> 🔧 `{name}({_short(raw)})`\n")
+        if confirm and not _confirm(f"Run {name}({_short(raw)})? [y/N] "):
+            outcome = ToolOutcome(tool_use_id=tool_use_id, content="The user declined to run this tool.",
+                                  is_error=True, display="declined")
+        else:
+            # The raw JSON as it came: input that does not parse becomes an is_error result.
+            outcome = await toolbox.call(tool_use_id=tool_use_id, name=name, raw_input=raw)
+        mark = "⚠ " if outcome.is_error else ""
+        sink.text(f"> ↳ {mark}{_short(outcome.display)}\n\n")
+        return outcome
+
     def _finish(
         self,
         spec: CellSpec,
-        result: RoundResult,
+        turn: TurnResult,
         sink: Sink,
         *,
         status: str | None,
-        started_at: str,
         endpoint: _client.Endpoint,
     ) -> str:
-        exc = result.error
-        text = (spec.continue_from or "") + result.text if spec.continue_from else result.text
+        last = turn.rounds[-1] if turn.rounds else RoundResult()
+        exc = last.error
+        answer = turn.answer_text
+        text = (spec.continue_from or "") + answer if spec.continue_from else answer
         if status is None:
             status = "error" if exc is not None else "ok"
         if status == "interrupted":
-            error_line = "Stopped: the partial answer is kept. Run %claude_retry --continue to go on from it." if text else "Stopped before any answer arrived."
+            error_line: str | None = (
+                "Stopped: the partial answer is kept. Run %claude_retry --continue to go on from it."
+                if text
+                else "Stopped before any answer arrived."
+            )
         elif exc is not None:
             error_line = describe_error(
                 exc,
-                partial=result.shown_anything,
+                partial=any(r.shown_anything for r in turn.rounds),
                 base_url=endpoint.base_url,
                 stall_timeout=self._settings.stall_timeout,
-                attempts=result.attempts,
+                attempts=last.attempts,
             )
         else:
-            error_line = None
-        record = UsageRecord(
-            cell=spec.cell,
-            model=spec.model,
-            input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens,
-            cache_creation_input_tokens=result.cache_creation_input_tokens,
-            cache_read_input_tokens=result.cache_read_input_tokens,
-            ttft_s=result.ttft_s,
-            duration_s=result.duration_s,
-            output_tokens_per_s=result.output_tokens_per_s,
-            stop_reason=result.stop_reason,
-            status=status,  # type: ignore[arg-type]
-            error=redact(error_type(exc)) if exc is not None and status == "error" else None,
-            cost_usd=cost_usd(
-                spec.model,
-                input_tokens=result.input_tokens,
-                output_tokens=result.output_tokens,
-                cache_creation_input_tokens=result.cache_creation_input_tokens,
-                cache_read_input_tokens=result.cache_read_input_tokens,
-                prices=self._settings.prices,
-            ),
-            request_id=result.request_id,
-            started_at=started_at,
-        )
+            error_line = turn.note
+        record = turn.record(spec, status=status, error=error_type(exc) if exc is not None and status == "error" else None,
+                             prices=self._settings.prices)
         self._history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record)
-        if result.stop_reason == "max_tokens":
+        if last.stop_reason == "max_tokens":
             footer += f" · stopped at max_tokens ({spec.max_tokens})"
-        sink.end(text, footer=footer, error=error_line or log_problem)
+        shown = (spec.continue_from or "") + turn.shown if spec.continue_from else turn.shown
+        sink.end(shown, footer=footer, error=error_line or log_problem)
         if text and not spec.once:
             self._session.conversation.record(spec.cell_key, spec.prompt, text)
         if spec.out:

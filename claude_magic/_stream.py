@@ -1,4 +1,4 @@
-"""The streaming core: one request through the SDK's stream helper into a sink, with timing.
+"""The streaming core: one request's raw events into a sink, with timing and usage.
 
 Knows nothing of Jupyter. It retries failures that happen before anything was shown (see
 ``_retry.py``), feeds every text delta to the sink as it arrives, and keeps what arrived so
@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import anthropic
 
+from ._accumulate import MessageAccumulator
 from ._errors import is_retryable, status_name
 from ._retry import RetryPolicy
 from ._sinks import Sink
@@ -28,7 +29,6 @@ class RoundResult:
     """What one request produced, complete or not."""
 
     text: str = ""
-    message: Any = None  # anthropic Message when the stream completed
     content: list[Any] = field(default_factory=list)  # blocks as dicts, for the conversation
     input_tokens: int = 0
     output_tokens: int = 0
@@ -42,6 +42,7 @@ class RoundResult:
     ended: float | None = None
     attempts: int = 0
     error: BaseException | None = None
+    accumulator: MessageAccumulator | None = None
 
     @property
     def shown_anything(self) -> bool:
@@ -128,43 +129,31 @@ class RoundStreamer:
 
     async def _attempt(self, params: dict[str, Any]) -> None:
         result = self.result
+        # A fresh accumulator per attempt: a retried request starts its message again.
+        acc = result.accumulator = MessageAccumulator()
         text_blocks_seen = 0
-        async with self._client.messages.stream(**params) as stream:
-            result.request_id = stream.request_id
+        stream = await self._client.messages.create(**params, stream=True)
+        async with stream:
+            result.request_id = stream.response.headers.get("request-id")
             on_event = self._on_event
             async for event in stream:
-                kind = event.type
                 if on_event is not None:
                     on_event(event, (self._clock() - result.attempt_started) * 1000)
-                if kind == "text":
+                kind = event.type
+                if kind == "content_block_start" and getattr(event.content_block, "type", None) == "text":
+                    if text_blocks_seen and result.text:
+                        # Separate text blocks (around tool calls) as paragraphs.
+                        result.text += "\n\n"
+                        self._sink.text("\n\n")
+                    text_blocks_seen += 1
+                text = acc.feed(event)
+                if text:
                     if result.first_text_at is None:
                         result.first_text_at = self._clock()
-                    result.text += event.text
-                    self._sink.text(event.text)
-                elif kind == "content_block_start":
-                    if event.content_block.type == "text":
-                        if text_blocks_seen and result.text:
-                            # Separate text blocks (around tool calls) as paragraphs.
-                            result.text += "\n\n"
-                            self._sink.text("\n\n")
-                        text_blocks_seen += 1
-                elif kind == "message_start":
-                    self._take_usage(event.message.usage)
-                elif kind == "message_delta":
-                    self._take_usage(event.usage)
-                    result.stop_reason = event.delta.stop_reason
-            result.message = await stream.get_final_message()
-            result.content = [block.model_dump(mode="json", exclude_none=True) for block in result.message.content]
-
-    def _take_usage(self, usage: Any) -> None:
-        # message_delta's counts are cumulative; None means "unchanged since message_start".
-        result = self.result
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "cache_creation_input_tokens",
-            "cache_read_input_tokens",
-        ):
-            value = getattr(usage, name, None)
-            if value is not None:
-                setattr(result, name, value)
+                    result.text += text
+                    self._sink.text(text)
+                elif kind in ("message_start", "message_delta"):
+                    for name, value in acc.usage.items():
+                        setattr(result, name, value)
+                    result.stop_reason = acc.stop_reason
+        result.content = acc.content()

@@ -6,7 +6,8 @@
 //
 // Messages from Python (custom messages, so each carries only what is new):
 //   {add: [[html, join], ...]}  finished blocks, in order; join: items of the previous list
-//   {tail: html}                the unfinished tail, rendered, replacing the previous tail
+//   {tail: html, join}          the unfinished tail, rendered, replacing the previous tail;
+//                               join: it goes on with the list the finished blocks end with
 //   {more: text}                raw text appended to the tail (tails too long to resend)
 // To Python: {stop: true} when the Stop button is pressed.
 
@@ -72,8 +73,10 @@ function createView(el, model) {
       wrapper.append(nodes);
       blocks.append(wrapper);
     },
-    tail(html) {
+    tail(html, join) {
       tail.replaceChildren(fragment(html));
+      // Kept apart (it is replaced often) but drawn as part of the list above it.
+      tail.classList.toggle("claude-live-join", Boolean(join));
     },
     more(text) {
       rawTarget(tail).append(document.createTextNode(text));
@@ -88,7 +91,7 @@ export default {
   initialize({ model }) {
     // Messages may arrive before any view exists, and a view may be added later: the model
     // keeps the whole picture. set() without save_changes() stays in the browser.
-    const live = { added: [], tail: "", more: [], views: new Set() };
+    const live = { added: [], tail: "", join: false, more: [], views: new Set() };
     model.set("_live", live);
     model.on("msg:custom", (msg) => {
       for (const [html, join] of msg.add ?? []) {
@@ -97,8 +100,9 @@ export default {
       }
       if (msg.tail !== undefined) {
         live.tail = msg.tail;
+        live.join = msg.join;
         live.more = [];
-        for (const view of live.views) view.tail(msg.tail);
+        for (const view of live.views) view.tail(msg.tail, msg.join);
       }
       if (msg.more !== undefined) {
         live.more.push(msg.more);
@@ -111,7 +115,7 @@ export default {
     const live = model.get("_live");
     const view = createView(el, model);
     for (const [html, join] of live.added) view.add(html, join);
-    view.tail(live.tail);
+    view.tail(live.tail, live.join);
     for (const text of live.more) view.more(text);
     view.notice(model.get("notice"));
     model.on("change:notice", () => view.notice(model.get("notice")));

@@ -25,8 +25,8 @@ _EMPTY = {"text/plain": ""}
 class LiveArea(anywidget.AnyWidget):
     """Shows a streamed answer: finished blocks appended once, the unfinished tail replaced.
 
-    Feed it with :meth:`push_blocks`, :meth:`set_tail` and :meth:`more`; the Stop button calls
-    ``on_stop`` (on a kernel subshell's thread when the front end uses subshells).
+    Python sends it custom messages (see ``_widget.js``); the Stop button calls ``on_stop``,
+    on a kernel subshell's thread when the front end uses subshells, so it must be thread-safe.
     """
 
     _esm = _HERE / "_widget.js"
@@ -37,6 +37,7 @@ class LiveArea(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._on_stop = on_stop
         self.on_msg(self._handle_custom)
+        _let_front_end_choose_subshell(self.comm)
 
     def __repr__(self) -> str:
         # anywidget's repr holds a memory address; nbval compares text/plain.
@@ -54,6 +55,19 @@ class LiveArea(anywidget.AnyWidget):
     def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("stop") and self._on_stop is not None:
             self._on_stop()
+
+
+def _let_front_end_choose_subshell(comm: Any) -> None:
+    """Let Stop reach Python while the cell's thread is busy.
+
+    JupyterLab sends comm messages to a kernel subshell, whose own thread can run the handler
+    during a cell. ipykernel 7.4 overrides that choice with the shell that last published on
+    the comm (``BaseComm._reply_subshell_for``), here the busy main shell, so a click would wait
+    for the cell to end unless the cell happens to be awaiting. Our messages expect no replies,
+    so the front end's choice is kept. Without subshells (or on other kernels) this does nothing.
+    """
+    if comm is not None and hasattr(comm, "_reply_subshell_for"):
+        comm._reply_subshell_for = lambda _data, requested: requested
 
 
 class _LiveText:
@@ -84,6 +98,7 @@ class _LiveText:
         else:
             # One last full render when the tail crosses the limit, then raw appends only.
             message["tail"] = render_html(tail)
+            message["join"] = self._marker is not None and list_marker(tail) == self._marker
             self._raw = len(tail) > TAIL_RENDER_LIMIT
         self._shown = len(tail)
         self._send(message)

@@ -146,7 +146,7 @@ def plan_answer(
             )
         else:
             tool_id = spec.id or new_id("toolu_")
-            payload = json.dumps(spec.input)
+            payload = spec.raw_input if spec.raw_input is not None else json.dumps(spec.input)
             pieces = [payload[i : i + json_chunk] for i in range(0, len(payload), json_chunk)]
             sent, truncated = pieces[:budget], len(pieces) > budget
             block = _Block(
@@ -186,7 +186,10 @@ def _partial_json(text: str) -> dict[str, Any]:
     """The input a truncated tool call still carries, parsed the way the SDK parses it."""
     from jiter import from_json  # the SDK's own partial-JSON parser
 
-    value = from_json(text.encode(), partial_mode=True) if text else {}
+    try:
+        value = from_json(text.encode(), partial_mode=True) if text else {}
+    except ValueError:  # a scripted raw_input that does not parse
+        return {}
     return value if isinstance(value, dict) else {}
 
 

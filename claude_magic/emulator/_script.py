@@ -1,9 +1,37 @@
 """Scripts: the declarative rules that tell the emulator how to answer, and their validation.
 
-A script is an ordered list of rules; the first rule whose conditions match a request
-answers it. Files are TOML (``.toml``) or JSON (``.json``) holding ``rules = [...]``; the
-same structure can be built from Python with ``Script(rules=[Rule(...)])``. A script with
-a mistake is refused as a whole with one :class:`ScriptError` naming the rule and field.
+A script is an ordered list of rules; the first rule whose conditions all hold answers a
+request, and a request no rule matches gets the default answer. Files are TOML (``.toml``)
+or JSON (``.json``) holding ``rules = [...]``; the same structure can be built from Python
+with ``Script(rules=[Rule(...)])``. A script with a mistake is refused as a whole with one
+:class:`ScriptError` naming the rule (numbered from 0, like blocks) and the field.
+
+Conditions (on the last user message: its text, text blocks and tool_result content):
+  ``match`` (substring) or ``regex``; ``tools``/``tool_result`` (true/false); ``model``
+  (a rule naming a model also makes the emulator accept that model name).
+Answer:
+  ``blocks``: ``{type="text", text}``, ``{type="thinking", thinking, signature?}``,
+  ``{type="tool_use", name, input, id?}``; none means the default answer. ``usage``
+  overrides ``input_tokens``/``cache_creation_input_tokens``/``cache_read_input_tokens``.
+  ``delta_chars`` (fixed-size text deltas), ``json_chunk`` (tool JSON fragment size, 8).
+Pacing:
+  ``ttft`` (seconds before the first delta), ``tokens_per_second`` (absent: no delay).
+Faults, for the first ``times`` matching attempts (every attempt if absent):
+  ``status`` (400 401 403 404 413 429 500 529) with ``retry_after``/``retry_after_ms`` and
+  ``message``; ``error_after`` (n deltas, then an overloaded_error event); ``drop_after``
+  (n deltas, then the connection closes); ``stall_after`` with ``stall_s`` (pause; absent:
+  until the client leaves); ``echo_key`` (error messages include the key received).
+
+Example (TOML)::
+
+    [[rules]]
+    name = "weather"
+    match = "weather"
+    tools = true
+    [[rules.blocks]]
+    type = "tool_use"
+    name = "get_weather"
+    input = { city = "Paris" }
 """
 
 from __future__ import annotations
@@ -91,6 +119,9 @@ class ToolUseBlock(_Strict):
     name: str = Field(min_length=1)
     input: dict[str, Any] = Field(default_factory=dict)
     id: str | None = None
+    #: Stream this text as the input JSON instead of ``input``: lets a script send input that
+    #: does not parse, as a model occasionally does, to exercise a client's error handling.
+    raw_input: str | None = None
 
 
 Block = Annotated[TextBlock | ThinkingBlock | ToolUseBlock, Field(discriminator="type")]

@@ -173,6 +173,20 @@ class Notebook:
             self.page.wait_for_timeout(100)
         raise AssertionError(f"cell {index} still running after {timeout} s: {self.prompt(index)!r}")
 
+    def save(self, root: Path, timeout: float = 10) -> dict[str, Any]:
+        """Save with Ctrl+S and return the notebook as written to disk."""
+        path = root / self.name
+        before = path.stat().st_mtime_ns
+        self.cell(0).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Control+s")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if path.stat().st_mtime_ns != before:
+                self.page.wait_for_timeout(200)  # let the write finish
+                return dict(json.loads(path.read_text()))
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"{self.name} was not saved within {timeout} s")
+
     def outputs(self, index: int) -> Any:
         return self.cell(index).locator(".jp-OutputArea-output")
 
@@ -191,8 +205,9 @@ def open_notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Ite
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(lab.notebook_url(name))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-        # The kernel is ready when the toolbar's status shows idle.
-        page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=60_000)
+        # The kernel is ready when the status bar says so (the toolbar's indicator says idle
+        # earlier, while a first run can still be dropped).
+        page.locator(".jp-StatusBar-TextItem", has_text="| Idle").wait_for(timeout=60_000)
         notebook = Notebook(page, name)
         pages.append((page, notebook))
         return notebook

@@ -1,0 +1,70 @@
+"""A cell's rounds added up: the answer's text, what was shown, and one usage record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ._pricing import cost_usd
+from ._session import CellSpec
+from ._stream import RoundResult
+from ._usage import TOKEN_FIELDS, UsageRecord
+
+__all__ = ["TurnResult"]
+
+
+@dataclass
+class TurnResult:
+    """Every request of one cell: one, or one per round of tool calls."""
+
+    started_at: str
+    rounds: list[RoundResult] = field(default_factory=list)
+    tool_rounds: int = 0
+    #: A line to show when the turn ended for a reason that is not an error (round limit).
+    note: str | None = None
+    #: Everything the sink was given: answer text plus tool lines.
+    shown: str = ""
+
+    @property
+    def answer_text(self) -> str:
+        """The model's text over every round, without the tool lines (for -o and history)."""
+        return "\n\n".join(r.text.strip("\n") for r in self.rounds if r.text.strip())
+
+    def record(self, spec: CellSpec, *, status: str, error: str | None, prices: Mapping[str, Any]) -> UsageRecord:
+        rounds = self.rounds or [RoundResult()]
+        first, last = rounds[0], rounds[-1]
+        sums = {name: sum(getattr(r, name) for r in rounds) for name in TOKEN_FIELDS}
+        first_text = next((r for r in rounds if r.first_text_at is not None), None)
+        ended = last.ended
+        tokens_per_s = None
+        if first_text is not None and ended is not None and sums["output_tokens"]:
+            span = ended - first_text.first_text_at  # type: ignore[operator]
+            tokens_per_s = sums["output_tokens"] / span if span > 0 else None
+        return UsageRecord(
+            cell=spec.cell,
+            model=spec.model,
+            **sums,
+            ttft_s=first_text.ttft_s if first_text is not None else None,
+            duration_s=None if ended is None else ended - first.started,
+            output_tokens_per_s=tokens_per_s,
+            stop_reason=last.stop_reason,
+            status=status,  # type: ignore[arg-type]
+            error=error,
+            cost_usd=cost_usd(spec.model, prices=prices, **sums),
+            request_id=last.request_id,
+            started_at=self.started_at,
+            rounds=[_round_figures(r) for r in rounds] if len(rounds) > 1 else [],
+        )
+
+
+def _round_figures(result: RoundResult) -> dict[str, Any]:
+    figures = {name: getattr(result, name) for name in TOKEN_FIELDS}
+    figures.update(
+        stop_reason=result.stop_reason,
+        request_id=result.request_id,
+        ttft_s=result.ttft_s,
+        duration_s=result.duration_s,
+    )
+    return figures
+
+

@@ -1,0 +1,129 @@
+"""The live widget's Python side: what it sends, what it leaves behind, how Stop gets in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from claude_magic._markdown import render_html
+from claude_magic._widget import (
+    TAIL_RENDER_LIMIT,
+    LiveArea,
+    _LiveText,
+    final_bundles,
+    widget_frontend_available,
+)
+
+
+def _feed(*batches: str) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    live = _LiveText(sent.append)
+    for batch in batches:
+        live.feed(batch)
+    return sent
+
+
+def test_finished_blocks_are_sent_once_and_the_tail_is_replaced() -> None:
+    sent = _feed("# Title\n", "\nSome *text", "* here.\n\nNext")
+    assert sent[0] == {"tail": render_html("# Title\n"), "join": False}
+    # "Some *text" is an unfinished line: it could still turn out to be inside the heading's block.
+    assert sent[1] == {"tail": render_html("# Title\n\nSome *text"), "join": False}
+    assert sent[2] == {"add": [[render_html("# Title\n\n"), False]],
+                       "tail": render_html("Some *text* here.\n\nNext"), "join": False}
+
+
+def test_items_of_one_list_are_marked_to_join() -> None:
+    sent = _feed("Fruit:\n\n- apple\n- ban", "ana\n- cher", "ry\n1. one\n")
+    added = [join for message in sent for _html, join in message.get("add", [])]
+    assert added == [False, False, True, True]  # Fruit:, apple, banana, cherry
+    assert [m["join"] for m in sent] == [
+        False,  # tail "- apple\n- ban" follows a paragraph
+        True,  # tail "- banana\n- cher" goes on with apple's list
+        False,  # tail "1. one" starts a new list
+    ]
+
+
+def test_a_long_tail_is_rendered_once_then_only_appended() -> None:
+    code = "```python\n" + "x = 1\n" * (TAIL_RENDER_LIMIT // 6 + 10)
+    sent = _feed(code, "y = 2\n", "z = 3\n", "```\n")
+    assert "tail" in sent[0]
+    assert sent[1] == {"more": "y = 2\n"} and sent[2] == {"more": "z = 3\n"}
+    assert sent[3]["add"] == [[render_html(code + "y = 2\nz = 3\n```\n"), False]]
+    assert sent[3]["tail"] == ""  # a new, empty tail is rendered again
+
+
+def test_traffic_grows_linearly_with_the_answer() -> None:
+    import json
+
+    def cost(n: int) -> int:
+        paragraphs = "".join(f"Paragraph {i} " + "word " * 60 + "\n\n" for i in range(n))
+        code = "```\n" + "line\n" * (40 * n) + "```\n"
+        text = paragraphs + code
+        batches = [text[i : i + 20] for i in range(0, len(text), 20)]
+        return sum(len(json.dumps(m)) for m in _feed(*batches))
+
+    small, large = cost(10), cost(40)
+    assert large < 4.5 * small  # four times the text, about four times the bytes
+
+
+def test_model_html_is_escaped_in_every_message() -> None:
+    sent = _feed('<img src=x onerror="alert(1)">\n\n', "[x](javascript:alert(1)) <script>")
+    text = "".join(str(m) for m in sent)
+    assert "<img" not in text and "<script" not in text and "href" not in text
+
+
+def test_final_bundles_are_plain_markdown_and_text() -> None:
+    bundles = final_bundles("Hi <b>there</b>", footer="model · 1.0 s", error="Overloaded")
+    assert bundles[0] == {"text/markdown": "Hi &lt;b&gt;there&lt;/b&gt;", "text/plain": "Hi <b>there</b>"}
+    assert bundles[1]["text/plain"] == "model · 1.0 s"
+    assert bundles[1]["text/markdown"] == "<small><em>model · 1\\.0 s</em></small>"
+    assert bundles[2] == {"text/plain": "⚠ Overloaded"}
+    assert final_bundles("", footer="", error=None) == []
+
+
+def test_footer_markdown_cannot_smuggle_html() -> None:
+    markdown = final_bundles("", footer='<img src=x onerror="alert(1)"> *x*', error=None)[0]["text/markdown"]
+    assert render_html(markdown).count("<") == render_html("<small><em>x</em></small>").count("<")
+
+
+def test_live_area_text_is_deterministic() -> None:
+    area = LiveArea()
+    try:
+        assert repr(area) == "LiveArea()"
+        bundle = area._repr_mimebundle_()
+        assert bundle is not None
+        data, _metadata = bundle
+        assert data["text/plain"] == ""
+        assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == area.model_id
+    finally:
+        area.close()
+
+
+def test_stop_message_calls_on_stop() -> None:
+    calls: list[str] = []
+    area = LiveArea(on_stop=lambda: calls.append("stop"))
+    try:
+        area._handle_custom(area, {"other": 1}, [])
+        area._handle_custom(area, {"stop": True}, [])
+        assert calls == ["stop"]
+    finally:
+        area.close()
+
+
+def test_stop_messages_go_where_the_front_end_sends_them() -> None:
+    # ipykernel 7.4 would send them to the shell that last published on the comm (the busy one).
+    class FakeComm:
+        def _reply_subshell_for(self, data: Any, default: str | None) -> str | None:
+            return None
+
+    from claude_magic._widget import _let_front_end_choose_subshell
+
+    comm = FakeComm()
+    _let_front_end_choose_subshell(comm)
+    assert comm._reply_subshell_for({"method": "custom"}, "subshell-1") == "subshell-1"
+
+
+@pytest.mark.parametrize("available", [False])
+def test_no_widget_front_end_outside_a_kernel(available: bool) -> None:
+    assert widget_frontend_available() is available
