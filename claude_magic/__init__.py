@@ -11,6 +11,8 @@ from typing import Any
 from ._usage import UsageHistory, UsageRecord
 
 __all__ = [
+    "backend",
+    "Chat",
     "history",
     "events",
     "UsageRecord",
@@ -25,6 +27,26 @@ history: UsageHistory = UsageHistory()
 
 #: The raw stream events of the last ``%%claude --raw`` cell (see issue "raw events").
 events: list[Any] = []
+
+
+def backend(script: Any = None, *, live: bool | None = None) -> Any:
+    """The API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the local emulator.
+
+    Prints which it chose when displayed; ``.client()`` and ``.async_client()`` build SDK
+    clients pointed at it, and a loaded ``%%claude`` uses it too.
+    """
+    from ._backend import backend as choose
+
+    return choose(script, live=live)
+
+
+def __getattr__(name: str) -> Any:
+    # Chat pulls in widgets: import it only when asked for.
+    if name == "Chat":
+        from ._chat import Chat
+
+        return Chat
+    raise AttributeError(f"module 'claude_magic' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -212,11 +212,14 @@ class ClaudeMagic(Magics):
 
     @magic_arguments()
     @argument("--script", metavar="FILE", help="An emulator script (TOML or JSON) of scripted answers and faults.")
+    @argument("--auto", action="store_true",
+              help="Use the real API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the emulator.")
     @argument("--stop", action="store_true", help="Stop the emulator and go back to the real API.")
     @line_magic
     def claude_offline(self, line: str = "") -> None:
         """Answer from the local emulator (no network, no key needed) instead of the API."""
-        from .emulator import Emulator, Script, ScriptError
+        from ._backend import backend
+        from .emulator import ScriptError
 
         args = parse_argstring(self.claude_offline, line)
         if args.stop:
@@ -224,18 +227,16 @@ class ClaudeMagic(Magics):
             print("Offline mode off: answers come from the Anthropic API again.")
             return
         try:
-            script = Script.load(args.script) if args.script else None
+            chosen = backend(args.script, live=None if args.auto else False)
         except (OSError, ScriptError) as exc:
             raise UsageError(f"Cannot load the emulator script: {exc}") from None
-        if self.session.emulator is None:
-            self.session.emulator = Emulator(script=script).start()
-        elif args.script:
-            self.session.emulator.set_script(script)
-        source = f"the script {args.script}" if args.script else "its built-in deterministic answers"
-        print(
-            f"Offline: answers now come from the local emulator at {self.session.emulator.url} "
-            f"({source}), not from Claude. %claude_offline --stop goes back to the API."
-        )
+        print(chosen.describe())
+
+    def use_backend(self, chosen: Any) -> None:
+        """Point this kernel's %%claude at ``chosen`` (the emulator, or the API when live)."""
+        if self.session.emulator is not None and self.session.emulator is not chosen.emulator:
+            self.session.stop_emulator()
+        self.session.emulator = chosen.emulator
 
     # -- running a coroutine from a plain (non-awaited) magic call ------------------------
     def _run_blocking(self, coro: Any) -> Any:

@@ -140,6 +140,13 @@ class Notebook:
     def __init__(self, page: Any, name: str) -> None:
         self.page = page
         self.name = name
+        #: (monotonic time, bytes) of every websocket frame the page received.
+        self.frames: list[tuple[float, int]] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._record))
+
+    def _record(self, payload: str | bytes) -> None:
+        size = len(payload.encode() if isinstance(payload, str) else payload)
+        self.frames.append((time.monotonic(), size))
 
     def cell(self, index: int) -> Any:
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
@@ -203,13 +210,13 @@ def open_notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Ite
     def open_(cells: list[str]) -> Notebook:
         name = write_notebook(lab.root, f"{request.node.name.replace('[', '-').strip(']')}.ipynb", cells)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
+        notebook = Notebook(page, name)  # before goto: it listens to the kernel's websocket
+        pages.append((page, notebook))
         page.goto(lab.notebook_url(name))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         # The kernel is ready when the status bar says so (the toolbar's indicator says idle
         # earlier, while a first run can still be dropped).
         page.locator(".jp-StatusBar-TextItem", has_text="| Idle").wait_for(timeout=60_000)
-        notebook = Notebook(page, name)
-        pages.append((page, notebook))
         return notebook
 
     yield open_

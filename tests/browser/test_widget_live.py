@@ -86,7 +86,9 @@ def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab)
 
     # Saved, the notebook holds plain outputs only: what GitHub, nbconvert and nbval can show.
     saved = nb.save(lab.root)
-    outputs = [o["data"] for o in saved["cells"][0]["outputs"]]
+    # nbformat stores multi-line strings as lists of lines.
+    outputs = [{mime: "".join(value) if isinstance(value, list) else value
+                for mime, value in o["data"].items()} for o in saved["cells"][0]["outputs"]]
     assert outputs[0] == {"text/plain": ""}  # the live area, emptied
     assert outputs[1] == {"text/markdown": ANSWER, "text/plain": ANSWER}
     assert outputs[2]["text/plain"] == "stopped=False on=[]"
@@ -181,3 +183,34 @@ def test_stop_reaches_python_while_the_main_thread_is_blocked(open_notebook) -> 
     print(f"\nStop (blocked main thread): cell ended {elapsed:.2f} s after the click; {text.splitlines()[-1]}")
     assert elapsed < 5
     assert "stopped=True" in text and "on=['subshell-" in text
+
+
+FAST_8K = """
+import asyncio
+from claude_magic._widget import WidgetSink
+section = "## Part {n}\\n\\nA paragraph about part {n} with **bold** and `code`.\\n\\n- one\\n- two\\n\\n"
+answer = "".join(section.format(n=n) for n in range(200))[:8000]
+sink = WidgetSink()
+sink.begin()
+for i in range(0, 8000, 4):  # 2,000 deltas, as fast as a 1 ms await allows
+    sink.text(answer[i:i + 4])
+    await asyncio.sleep(0.001)
+sink.end(answer, footer="done", error=None)
+"""
+
+
+def test_browser_receives_little_for_a_fast_8k_answer(open_notebook) -> None:
+    nb = open_notebook(["import claude_magic._widget", FAST_8K])
+    nb.run(0)
+    nb.wait_done(0)
+    nb.page.wait_for_timeout(500)
+    start = time.monotonic()
+    nb.run(1)
+    nb.wait_done(1)
+    nb.page.wait_for_timeout(500)
+    frames = [size for at, size in nb.frames if at >= start]
+    print(f"\nbrowser received {len(frames)} websocket frames, {sum(frames)} bytes "
+          f"for an 8,000-byte answer in 2,000 deltas")
+    assert sum(frames) < 150_000
+    assert len(frames) < 150
+    assert nb.cell(1).locator(".jp-RenderedMarkdown h2").count() > 50

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from claude_magic._markdown import render_html
 from claude_magic._widget import (
     TAIL_RENDER_LIMIT,
@@ -124,6 +122,5 @@ def test_stop_messages_go_where_the_front_end_sends_them() -> None:
     assert comm._reply_subshell_for({"method": "custom"}, "subshell-1") == "subshell-1"
 
 
-@pytest.mark.parametrize("available", [False])
-def test_no_widget_front_end_outside_a_kernel(available: bool) -> None:
-    assert widget_frontend_available() is available
+def test_no_widget_front_end_outside_a_kernel() -> None:
+    assert widget_frontend_available() is False

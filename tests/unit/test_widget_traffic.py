@@ -161,3 +161,8 @@ def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) 
     second = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     assert [d["text/plain"] for d in first] == [d["text/plain"] for d in second] == [""]
     assert "application/vnd.jupyter.widget-view+json" in first[0]
+
+
+def test_widget_front_end_is_available_in_a_kernel(kernel: BlockingKernelClient) -> None:
+    code = "from claude_magic._widget import widget_frontend_available\nassert widget_frontend_available()"
+    _run(kernel, code)  # _run fails on an error output

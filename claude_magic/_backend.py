@@ -1,0 +1,92 @@
+"""Choosing where answers come from: the real API, or the local emulator, and saying which.
+
+A tutorial notebook's first cell calls :func:`backend`: with ``ANTHROPIC_API_KEY`` set and
+``CLAUDE_MAGIC_LIVE=1`` it uses the real API; otherwise it starts the emulator with the
+notebook's own script, so a workshop runs offline and the saved outputs stay reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Backend", "backend", "live_requested"]
+
+_EMULATOR_KEY = "emulator-offline"  # what the emulator accepts; not a secret
+
+
+def live_requested() -> bool:
+    return bool(os.environ.get("ANTHROPIC_API_KEY")) and os.environ.get("CLAUDE_MAGIC_LIVE") == "1"
+
+
+class Backend:
+    """Where requests go. ``client()``/``async_client()`` build SDK clients pointed there."""
+
+    def __init__(self, *, emulator: Any = None, script: str | None = None) -> None:
+        self.emulator = emulator
+        self.script = script
+
+    @property
+    def live(self) -> bool:
+        return self.emulator is None
+
+    @property
+    def base_url(self) -> str | None:
+        return os.environ.get("ANTHROPIC_BASE_URL") if self.live else self.emulator.url
+
+    @property
+    def api_key(self) -> str | None:
+        # The live key stays in the environment, read by the SDK; never copied anywhere.
+        return None if self.live else _EMULATOR_KEY
+
+    def _kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.live:
+            return {"api_key": os.environ["ANTHROPIC_API_KEY"], **kwargs}
+        return {"base_url": self.base_url, "api_key": _EMULATOR_KEY, **kwargs}
+
+    def client(self, **kwargs: Any) -> Any:
+        """An ``anthropic.Anthropic`` for this backend (your own code: ``anthropic.Anthropic()``)."""
+        import anthropic
+
+        return anthropic.Anthropic(**self._kwargs(kwargs))
+
+    def async_client(self, **kwargs: Any) -> Any:
+        """An ``anthropic.AsyncAnthropic`` for this backend."""
+        import anthropic
+
+        return anthropic.AsyncAnthropic(**self._kwargs(kwargs))
+
+    def describe(self) -> str:
+        if self.live:
+            return "Backend: the Anthropic API (ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1)."
+        answers = f"answers scripted in {self.script}" if self.script else "built-in deterministic answers"
+        return (
+            f"Backend: the local emulator, offline ({answers}), not Claude. "
+            "Set ANTHROPIC_API_KEY and CLAUDE_MAGIC_LIVE=1 to use the real API."
+        )
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def close(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None = None) -> Backend:
+    """Choose the backend (see the module docstring) and point a loaded %%claude at it."""
+    from .emulator import Emulator, Script
+
+    use_live = live_requested() if live is None else live
+    if use_live:
+        chosen = Backend()
+    else:
+        loaded = Script.load(script) if script is not None else None
+        name = Path(script).name if script is not None else None
+        chosen = Backend(emulator=Emulator(script=loaded).start(), script=name)
+    from . import _extension
+
+    if _extension._magics is not None:
+        _extension._magics.use_backend(chosen)
+    return chosen
