@@ -18,7 +18,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-__all__ = ["Endpoint", "resolve_endpoint", "get_client", "MissingKeyError", "close_loop_clients", "forget_clients"]
+__all__ = ["Endpoint", "resolve_endpoint", "get_client", "MissingKeyError", "close_loop_clients", "close_all_clients"]
 
 #: What the emulator accepts; not a secret.
 EMULATOR_KEY = "emulator-offline"
@@ -96,6 +96,15 @@ async def close_loop_clients() -> None:
         await client.close()
 
 
-def forget_clients() -> None:
-    """Drop every cached client (on unload); connections close with their loops."""
+def close_all_clients() -> None:
+    """Close every cached client (on unload), on the loop that owns its connections."""
+    for loop, clients in list(_clients.items()):
+        for client in clients.values():
+            if loop.is_closed():
+                continue
+            if loop.is_running():
+                # A kernel: this is the loop's own thread, inside a cell; close after it.
+                loop.call_soon_threadsafe(lambda c=client, lp=loop: lp.create_task(c.close()))
+            else:
+                loop.run_until_complete(client.close())
     _clients.clear()

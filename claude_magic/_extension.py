@@ -105,7 +105,7 @@ def unload(ipython: Any) -> None:
     magics = _magics
     if magics is None:
         return
-    from ._client import forget_clients
+    from ._client import close_all_clients
 
     magics.session.stop_emulator()
     manager = ipython.magics_manager
@@ -120,5 +120,5 @@ def unload(ipython: Any) -> None:
             ipython.events.unregister(event, callback)
         except ValueError:
             pass
-    forget_clients()
+    close_all_clients()
     _magics = None

@@ -11,15 +11,15 @@ import traitlets
 from IPython.display import DisplayHandle, display
 
 from ._coalesce import Coalescer
-from ._markdown import list_marker, render_html, safe_markdown, split_blocks
+from ._markdown import list_marker, render_html, split_blocks
+from ._sinks import EMPTY_BUNDLE, answer_bundle, error_bundle, footer_bundle
 
-__all__ = ["LiveArea", "WidgetSink", "widget_frontend_available", "final_bundles"]
+__all__ = ["LiveArea", "WidgetSink", "widget_frontend_available"]
 
 _HERE = pathlib.Path(__file__).parent
 #: A tail (the unfinished block) is re-rendered and resent whole while it is at most this long;
 #: past that only its new text is sent, raw, so traffic stays linear in the answer's length.
 TAIL_RENDER_LIMIT = 1500
-_EMPTY = {"text/plain": ""}
 
 
 class LiveArea(anywidget.AnyWidget):
@@ -136,30 +136,17 @@ class WidgetSink:
         if self._coalescer is not None:
             self._coalescer.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:
-            self._handle.update(_EMPTY, raw=True)
+            self._handle.update(EMPTY_BUNDLE, raw=True)
         if self._widget is not None:
             self._widget.close()
         self._widget = self._handle = self._live = self._coalescer = None
-        for bundle in final_bundles(text, footer=footer, error=error):
-            display(bundle, raw=True)
-
-
-def final_bundles(text: str, *, footer: str, error: str | None) -> list[dict[str, str]]:
-    """The outputs that stay in the notebook: answer, footer, error (each only when non-empty)."""
-    bundles = []
-    if text:
-        bundles.append({"text/markdown": safe_markdown(text), "text/plain": text})
-    if footer:
-        bundles.append({"text/plain": footer, "text/markdown": _small_italics(footer)})
-    if error:
-        bundles.append({"text/plain": f"⚠ {error}"})
-    return bundles
-
-
-def _small_italics(line: str) -> str:
-    # Our own line, but it may quote a model name or an error: escape it as Markdown and HTML.
-    escaped = "".join(f"\\{c}" if c in r"\`*_{}[]()#+-.!|~<>&" else c for c in line)
-    return f"<small><em>{escaped}</em></small>"
+        # The same outputs as every other sink, so a notebook saves alike whatever showed it.
+        if text:
+            display(answer_bundle(text), raw=True)
+        if footer:
+            display(footer_bundle(footer), raw=True)
+        if error:
+            display(error_bundle(error), raw=True)
 
 
 def widget_frontend_available() -> bool:

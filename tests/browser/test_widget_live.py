@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-
-from conftest import Notebook
+from typing import Any
 
 STREAM = """
 import asyncio, threading
@@ -22,6 +21,7 @@ def on_stop():
 
 sink = WidgetSink(on_stop=on_stop)
 sink.begin()
+{before}
 shown = 0
 for shown in range(0, len(answer), {step}):
     if stop.is_set():
@@ -50,19 +50,22 @@ The last paragraph ends the answer.
 """
 
 
-def _stream_cell(answer: str, *, step: int, pace: float) -> str:
-    return STREAM.format(answer=answer, step=step, pace=pace)
+def _stream_cell(answer: str, *, step: int, pace: float, before: str = "") -> str:
+    return STREAM.format(answer=answer, step=step, pace=pace, before=before)
 
 
-def _live_text(nb: Notebook, index: int) -> str:
+def _live_text(nb: Any, index: int) -> str:
     # all_inner_texts does not wait: the live area may be gone by now.
     return "".join(nb.cell(index).locator(".claude-live-body").all_inner_texts())
 
 
 def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab) -> None:
-    nb = open_notebook([_stream_cell(ANSWER, step=4, pace=0.05)])
+    waiting = 'sink.notice("Waiting for the first token…")\nawait asyncio.sleep(1)\nsink.notice("")'
+    nb = open_notebook([_stream_cell(ANSWER, step=4, pace=0.05, before=waiting)])
     nb.run(0)
+    nb.cell(0).locator(".claude-live-notice", has_text="Waiting for the first token…").wait_for(timeout=15_000)
     nb.cell(0).locator(".claude-live-body li").first.wait_for(timeout=15_000)
+    assert nb.cell(0).locator(".claude-live-notice").inner_text() == ""
     nb.screenshot("live")
     seen_while_running = []
     while nb.running(0):
@@ -91,8 +94,7 @@ def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab)
                 for mime, value in o["data"].items()} for o in saved["cells"][0]["outputs"]]
     assert outputs[0] == {"text/plain": ""}  # the live area, emptied
     assert outputs[1] == {"text/markdown": ANSWER, "text/plain": ANSWER}
-    assert outputs[2]["text/plain"] == "stopped=False on=[]"
-    assert all(set(o) <= {"text/plain", "text/markdown"} for o in outputs)
+    assert outputs[2] == {"text/plain": "stopped=False on=[]"}
     assert "widgets" not in saved["metadata"]
 
 

@@ -210,3 +210,31 @@ def test_the_key_never_appears_in_outputs_or_records(kernel, emulator):
     assert "Authentication failed (401)" in run.all_text
     everything = json.dumps([m for _, m in run.messages], default=str) + json.dumps(kernel.value("[r.as_dict() for r in claude_magic.history]"))
     assert TEST_KEY not in everything
+
+
+def test_magic_called_inside_a_function_runs_on_a_worker_thread(kernel, emulator):
+    use_script(emulator, [{"blocks": [{"type": "text", "text": "From a worker."}]}])
+    kernel.run("def ask(q):\n    get_ipython().run_cell_magic('claude', '-o got --once', q)\n    return got")
+    run = kernel.run("ask('inside a function')")
+    assert run.status == "ok", run.all_text
+    assert "From a worker." in run.data("text/plain")
+    assert kernel.value("got") == "From a worker."
+    assert kernel.run("%%claude\nand a normal cell after").status == "ok"
+
+
+def test_backend_says_which_it_chose_and_the_magic_follows(bare_kernel, tmp_path):
+    script = tmp_path / "lesson.toml"
+    script.write_text('[[rules]]\n[[rules.blocks]]\ntype = "text"\ntext = "Scripted."\n')
+    bare_kernel.run("%load_ext claude_magic\n%config ClaudeMagic.display = 'markdown'\n"
+                    "import os; os.environ['ANTHROPIC_API_KEY'] = 'sk-ant-not-live'")
+    run = bare_kernel.run("import claude_magic\nb = claude_magic.backend('lesson.toml')\nb")
+    assert "local emulator, offline (answers scripted in lesson.toml)" in run.all_text
+    answered = bare_kernel.run("%%claude\nhello")
+    assert answered.data("text/plain")[1] == "Scripted."
+    sdk = bare_kernel.run("print(b.client().messages.create(model='claude-opus-4-8', max_tokens=20, "
+                          "messages=[{'role': 'user', 'content': 'x'}]).content[0].text)")
+    assert sdk.stdout.strip() == "Scripted."
+    auto = bare_kernel.run("%claude_offline --auto")
+    assert "local emulator" in auto.stdout  # a key alone is not enough: CLAUDE_MAGIC_LIVE=1 is needed
+    live = bare_kernel.run("os.environ['CLAUDE_MAGIC_LIVE'] = '1'\n%claude_offline --auto")
+    assert "Backend: the Anthropic API" in live.stdout

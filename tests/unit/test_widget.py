@@ -9,7 +9,6 @@ from claude_magic._widget import (
     TAIL_RENDER_LIMIT,
     LiveArea,
     _LiveText,
-    final_bundles,
     widget_frontend_available,
 )
 
@@ -69,20 +68,6 @@ def test_model_html_is_escaped_in_every_message() -> None:
     sent = _feed('<img src=x onerror="alert(1)">\n\n', "[x](javascript:alert(1)) <script>")
     text = "".join(str(m) for m in sent)
     assert "<img" not in text and "<script" not in text and "href" not in text
-
-
-def test_final_bundles_are_plain_markdown_and_text() -> None:
-    bundles = final_bundles("Hi <b>there</b>", footer="model · 1.0 s", error="Overloaded")
-    assert bundles[0] == {"text/markdown": "Hi &lt;b&gt;there&lt;/b&gt;", "text/plain": "Hi <b>there</b>"}
-    assert bundles[1]["text/plain"] == "model · 1.0 s"
-    assert bundles[1]["text/markdown"] == "<small><em>model · 1\\.0 s</em></small>"
-    assert bundles[2] == {"text/plain": "⚠ Overloaded"}
-    assert final_bundles("", footer="", error=None) == []
-
-
-def test_footer_markdown_cannot_smuggle_html() -> None:
-    markdown = final_bundles("", footer='<img src=x onerror="alert(1)"> *x*', error=None)[0]["text/markdown"]
-    assert render_html(markdown).count("<") == render_html("<small><em>x</em></small>").count("<")
 
 
 def test_live_area_text_is_deterministic() -> None:
