@@ -1,0 +1,1 @@
+"""Benchmarks for claude_magic: ``python benchmarks/stream_cost.py --help``."""

@@ -1,0 +1,102 @@
+"""One measured run: a scenario streamed by the emulator into one variant's cell, in a kernel.
+
+Latencies join two clocks that are the same clock: the emulator runs in this process and
+stamps each SSE event with ``time.time()`` as it writes it, and the IOPub recorder stamps each
+message with ``time.time()`` as it arrives. The emulator's send time of the first
+``content_block_delta`` stands in for "the kernel received the first delta" (loopback adds
+well under a millisecond); the arrival of an IOPub message stands in for "the front end got
+it" (what a browser adds after that is not measured here).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ._iopub import peak_in_window
+from ._kernel import BenchKernel
+from ._scenarios import FIRST, LAST, Scenario, Variant
+
+__all__ = ["RunResult", "measure_run", "RATE_WINDOW_S", "RATE_UNCOUNTED"]
+
+#: jupyter_server's IOPub rate limit: averaged over 3 s; these message types are not counted.
+RATE_WINDOW_S = 3.0
+RATE_UNCOUNTED = frozenset({"status", "comm_open", "execute_input"})
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    variant: str
+    label: str
+    deltas_sent: int
+    answer_bytes: int
+    iopub_messages: int
+    iopub_bytes: int
+    iopub_lost: int  # sent by the kernel, never received: the counts would be short by these
+    by_type: dict[str, int]
+    first_output_ms: float | None  # first delta sent -> first IOPub message carrying its text
+    final_output_ms: float | None  # last delta sent -> first IOPub message carrying the answer's end
+    kernel_cpu_s: float
+    kernel_wall_s: float
+    wall_s: float  # execute_request sent -> idle status received
+    server_s: float  # first delta sent -> last delta sent (how fast the emulator could go)
+    peak_rate_msgs_per_s: float  # jupyter_server's measure: counted messages in 3 s, over 3
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant: Variant) -> RunResult:
+    """Stream ``scenario`` into ``variant``'s cell once and measure it."""
+    kernel.run(variant.setup)
+    emulator.set_script({"rules": [scenario.rule()]})
+    emulator.requests.clear()
+    first, last = FIRST.encode(), LAST.encode()
+    kernel.recorder.watch([first, last])
+    cell = kernel.measure(variant.cell(scenario))
+
+    problems = []
+    posts = [r for r in emulator.requests if r.path == "/v1/messages"]
+    if len(posts) != 1:
+        problems.append(f"{len(posts)} requests reached the emulator, expected 1")
+    deltas = [t for r in posts[-1:] for t, kind in r.sent if kind == "content_block_delta"]
+    if len(deltas) != scenario.deltas:
+        problems.append(f"the emulator sent {len(deltas)} deltas, expected {scenario.deltas}")
+    first_shown = next((m.t for m in cell.messages if first in m.marks), None)
+    final_shown = next((m.t for m in cell.messages if last in m.marks), None)
+    if variant.shows_text and final_shown is None:
+        problems.append("no output carried the end of the answer")
+    if not cell.ok:
+        problems.append("the cell failed")
+    if cell.lost:
+        problems.append(f"{cell.lost} IOPub messages were lost before the recorder")
+    counted = [m.t for m in cell.messages if m.msg_type not in RATE_UNCOUNTED]
+
+    return RunResult(
+        scenario=scenario.name,
+        variant=variant.key,
+        label=variant.label,
+        deltas_sent=len(deltas),
+        answer_bytes=len(scenario.answer),
+        iopub_messages=len(cell.messages),
+        iopub_bytes=sum(m.nbytes for m in cell.messages),
+        iopub_lost=cell.lost,
+        by_type=dict(Counter(m.msg_type for m in cell.messages)),
+        first_output_ms=_ms(first_shown, deltas[0] if deltas else None),
+        final_output_ms=_ms(final_shown, deltas[-1] if deltas else None),
+        kernel_cpu_s=cell.kernel_cpu_s,
+        kernel_wall_s=cell.kernel_wall_s,
+        wall_s=cell.idle - cell.sent,
+        server_s=deltas[-1] - deltas[0] if deltas else 0.0,
+        peak_rate_msgs_per_s=peak_in_window(counted, RATE_WINDOW_S) / RATE_WINDOW_S,
+        ok=not problems,
+        problems=problems,
+    )
+
+
+def _ms(shown: float | None, sent: float | None) -> float | None:
+    return None if shown is None or sent is None else (shown - sent) * 1000

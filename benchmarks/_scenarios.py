@@ -1,0 +1,166 @@
+"""What is measured: the streams (scenarios) and the ways of showing them (variants).
+
+A scenario is an answer the emulator streams in fixed-size deltas at a set pace. A variant is
+the notebook code that consumes it: the bare SDK (the floor: ``text_stream``, no display),
+the SDK's raw events (the least any consumer can do: no snapshot, no display), the naive
+pattern most notebook tools use (a full-text Markdown update per delta), and ``%%claude``
+with each of its displays. The answer's first delta and its last characters are markers that
+the IOPub recorder looks for, so "the first output carrying text" and "the final output" are
+found by content, whatever message type a display uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+__all__ = ["FIRST", "LAST", "MODEL", "Scenario", "Variant", "VARIANTS", "SCENARIOS", "answer_text"]
+
+MODEL = "claude-sonnet-4-6"
+
+#: The answer's first delta (4 bytes: the first delta is exactly this) and its last characters.
+#: Plain ASCII letters and digits: unchanged by JSON, HTML and Markdown, found in any output.
+FIRST = "Kqz9"
+LAST = "Zyx7 Wvj8"
+
+# Blocks an answer is made of, repeated in turn: headings, paragraphs, a list, a code fence,
+# so the Markdown and widget displays see the block structure real answers have.
+_BLOCKS = (
+    "## Step {n}: reading the stream\n\n",
+    "Each delta carries a few bytes of the answer. A display that resends the whole text for "
+    "every delta pays for the answer again and again, while one that sends only what is new "
+    "pays for it once. The difference grows with the length of the answer, which is why long "
+    "answers are where a notebook **slows down** and where `IOPub` limits are reached.\n\n",
+    "- the server writes one event per delta\n- the kernel parses it and updates the display\n"
+    "- the front end receives each message and renders it again\n\n",
+    "```python\nasync for text in stream.text_stream:\n    handle.update(Markdown(answer := answer + text))\n```\n\n",
+    "Coalescing batches the deltas that arrive within a short interval, so the browser gets a "
+    "few tens of updates a second however fast the model writes, and the first words still "
+    "appear at once because the first delta is never held back.\n\n",
+)
+_FILLER = "and the answer goes on for a while longer in plain words "
+
+
+def answer_text(length: int) -> str:
+    """A Markdown answer of exactly ``length`` ASCII characters: FIRST ... LAST."""
+    head = f"{FIRST} is where this answer starts.\n\n"
+    tail = f"\n\nThat is all, {LAST}"
+    if length < len(head) + len(tail):
+        raise ValueError(f"an answer needs at least {len(head) + len(tail)} characters")
+    body = ""
+    n = 0
+    while True:
+        block = _BLOCKS[n % len(_BLOCKS)].format(n=n // len(_BLOCKS) + 1)
+        # Leave room for a last paragraph of filler, so the answer ends in plain text.
+        if len(head) + len(body) + len(block) + len(tail) + 80 > length:
+            break
+        body += block
+        n += 1
+    room = length - len(head) - len(body) - len(tail)
+    filler = (_FILLER * (room // len(_FILLER) + 1))[:room]
+    text = head + body + filler.rstrip().ljust(room, ".") + tail
+    assert len(text) == length and text.startswith(FIRST) and text.endswith(LAST)
+    return text
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An answer streamed as ``deltas`` deltas of ``delta_chars`` bytes, paced or not."""
+
+    name: str
+    title: str
+    deltas: int
+    delta_chars: int = 4
+    tokens_per_second: float | None = None
+
+    @property
+    def answer(self) -> str:
+        return answer_text(self.deltas * self.delta_chars)
+
+    @property
+    def prompt(self) -> str:
+        return f"Benchmark {self.name}: please write the long answer."
+
+    def rule(self) -> dict[str, Any]:
+        """The emulator rule that streams this scenario's answer."""
+        rule: dict[str, Any] = {"blocks": [{"type": "text", "text": self.answer}], "delta_chars": self.delta_chars}
+        if self.tokens_per_second is not None:
+            rule["tokens_per_second"] = self.tokens_per_second
+        return rule
+
+    def scaled(self, divisor: int) -> Scenario:
+        return replace(self, deltas=max(self.deltas // divisor, 20))
+
+
+SCENARIOS = {
+    "S1": Scenario("S1", "long answer: 2,000 deltas of 4 bytes at 200/s", 2000, tokens_per_second=200),
+    "S2": Scenario("S2", "firehose: 20,000 deltas of 4 bytes, no pacing", 20_000),
+    "S3": Scenario("S3", "chat playground on S1", 2000, tokens_per_second=200),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Notebook code that streams a scenario: ``setup`` runs unmeasured, then ``cell``."""
+
+    key: str
+    label: str
+    setup: str
+    template: str
+    shows_text: bool = True  # False for the references that display nothing
+
+    def cell(self, scenario: Scenario) -> str:
+        # max_tokens above the delta count: the emulator counts one token per delta.
+        return self.template.format(prompt=scenario.prompt, max_tokens=scenario.deltas + 16, model=MODEL)
+
+
+# One client for the SDK variants, built once like %%claude's own (one per kernel), so no
+# measured cell pays for building it or opening its connection more than the others do.
+_SDK_SETUP = """
+import os, anthropic
+from IPython.display import Markdown, display
+if "_bench_client" not in globals():
+    _bench_client = anthropic.AsyncAnthropic(base_url=os.environ["ANTHROPIC_BASE_URL"],
+                                             api_key=os.environ["ANTHROPIC_API_KEY"])
+"""
+
+_BARE = """
+async with _bench_client.messages.stream(model={model!r}, max_tokens={max_tokens},
+        messages=[{{"role": "user", "content": {prompt!r}}}]) as _bench_stream:
+    async for _bench_delta in _bench_stream.text_stream:
+        pass
+"""
+
+_RAW = """
+async for _bench_event in await _bench_client.messages.create(model={model!r}, max_tokens={max_tokens},
+        messages=[{{"role": "user", "content": {prompt!r}}}], stream=True):
+    pass
+"""
+
+_NAIVE = """
+_bench_handle = display(Markdown(""), display_id=True)
+_bench_text = ""
+async with _bench_client.messages.stream(model={model!r}, max_tokens={max_tokens},
+        messages=[{{"role": "user", "content": {prompt!r}}}]) as _bench_stream:
+    async for _bench_delta in _bench_stream.text_stream:
+        _bench_text += _bench_delta
+        _bench_handle.update(Markdown(_bench_text))
+"""
+
+# --once: every run is a fresh one-turn request, as the SDK variants send.
+_MAGIC = "%%claude --once --max-tokens {max_tokens}\n{prompt}\n"
+
+
+def _magic(display: str) -> Variant:
+    return Variant(display, f"%%claude {display}", f"%config ClaudeMagic.display = {display!r}", _MAGIC)
+
+
+VARIANTS = {
+    "bare": Variant("bare", "bare SDK (floor)", _SDK_SETUP, _BARE, shows_text=False),
+    # Below the floor: raw events with no text_stream snapshot, the least any consumer does.
+    "raw": Variant("raw", "raw SDK events", _SDK_SETUP, _RAW, shows_text=False),
+    "naive": Variant("naive", "naive Markdown/delta", _SDK_SETUP, _NAIVE),
+    "markdown": _magic("markdown"),
+    "widget": _magic("widget"),
+    "text": _magic("text"),
+}
