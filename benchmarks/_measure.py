@@ -35,7 +35,8 @@ class RunResult:
     iopub_messages: int
     iopub_bytes: int
     iopub_lost: int  # sent by the kernel, never received: the counts would be short by these
-    by_type: dict[str, int]
+    by_type: dict[str, int]  # messages per msg_type
+    bytes_by_type: dict[str, int]
     first_output_ms: float | None  # first delta sent -> first IOPub message carrying its text
     final_output_ms: float | None  # last delta sent -> first IOPub message carrying the answer's end
     kernel_cpu_s: float
@@ -86,6 +87,7 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
         iopub_bytes=sum(m.nbytes for m in cell.messages),
         iopub_lost=cell.lost,
         by_type=dict(Counter(m.msg_type for m in cell.messages)),
+        bytes_by_type=dict(sum((Counter({m.msg_type: m.nbytes}) for m in cell.messages), Counter())),
         first_output_ms=_ms(first_shown, deltas[0] if deltas else None),
         final_output_ms=_ms(final_shown, deltas[-1] if deltas else None),
         kernel_cpu_s=cell.kernel_cpu_s,

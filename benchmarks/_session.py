@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from ._kernel import BenchKernel, clean_env
 from ._measure import measure_run
 from ._scenarios import Scenario, Variant
 
-__all__ = ["Session", "bench_session", "chat_missing"]
+__all__ = ["Session", "bench_session", "chat_missing", "force_tcp_nodelay"]
 
 #: What the kernel sends as its key: the emulator accepts any; never a real one.
 BENCH_KEY = "sk-ant-bench-not-a-key"
@@ -35,10 +36,29 @@ class Session:
             measure_run(self.kernel, self.emulator, WARM_UP, variant)
 
 
+def force_tcp_nodelay(emulator: Any) -> bool:
+    """Turn Nagle's algorithm off on the emulator's connections; False if it cannot.
+
+    The emulator binds a socket made with ``socket.socket(family, SOCK_STREAM)``, whose
+    ``proto`` is 0, and asyncio sets TCP_NODELAY only on sockets whose ``proto`` is
+    IPPROTO_TCP. So its small SSE writes wait for the client's delayed ACK: the kernel often
+    gets the first delta about 40 ms after the emulator wrote it, which would be charged to
+    the display. Accepted sockets inherit the option from the listening one (Linux).
+    Remove this once the emulator sets TCP_NODELAY itself.
+    """
+    listener = getattr(emulator, "_socket", None)
+    if listener is None:
+        return False
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return True
+
+
 @contextlib.contextmanager
-def bench_session() -> Iterator[Session]:
+def bench_session(*, nodelay: bool = True) -> Iterator[Session]:
     """An emulator and a kernel with claude_magic loaded; both stopped on leaving."""
     with tempfile.TemporaryDirectory(prefix="claude-magic-bench-") as scratch, serve() as emulator:
+        if nodelay and not force_tcp_nodelay(emulator):
+            raise RuntimeError("cannot set TCP_NODELAY on the emulator: run with --as-shipped")
         env = clean_env(Path(scratch), ANTHROPIC_BASE_URL=emulator.url, ANTHROPIC_API_KEY=BENCH_KEY)
         kernel = BenchKernel(env, Path(scratch))
         try:

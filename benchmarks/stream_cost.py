@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default="S1,S2,S3", help="Comma-separated, of S1,S2,S3 (default: all).")
     parser.add_argument("--variants", default=",".join(ORDER),
                         help=f"Comma-separated, of {','.join(ORDER)} (default: all; bare is the floor).")
+    parser.add_argument("--as-shipped", action="store_true",
+                        help="Leave Nagle's algorithm on in the emulator (it adds ~40 ms before the first delta).")
     args = parser.parse_args(argv)
     names = _pick(args.scenarios, SCENARIOS, "scenario", parser)
     keys = _pick(args.variants, VARIANTS, "variant", parser)
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[RunResult] = []
     unavailable: dict[str, str] = {}
     started = time.time()
-    with bench_session() as session:
+    with bench_session(nodelay=not args.as_shipped) as session:
         session.warm_up(variants)
         for scenario in scenarios:
             if scenario.name == "S3":
@@ -63,11 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     titles = {s.name: s.title + (f" (quick: {s.deltas} deltas)" if args.quick else "") for s in scenarios}
     found = targets(runs)
     print(table(runs, titles, unavailable))
+    if not args.as_shipped:
+        print("The emulator's connections had TCP_NODELAY set by the benchmark (see _session.py).")
     print(targets_text(found))
     if args.json:
         report = {
             "meta": {
                 "quick": args.quick,
+                "emulator_tcp_nodelay_forced": not args.as_shipped,
                 "started": started,
                 "duration_s": time.time() - started,
                 "python": platform.python_version(),

@@ -18,7 +18,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-__all__ = ["Endpoint", "resolve_endpoint", "get_client", "MissingKeyError", "close_loop_clients", "close_all_clients"]
+__all__ = ["Endpoint", "sampling_options", "resolve_endpoint", "get_client", "MissingKeyError", "close_loop_clients", "close_all_clients"]
 
 #: What the emulator accepts; not a secret.
 EMULATOR_KEY = "emulator-offline"
@@ -39,6 +39,20 @@ class Endpoint:
         # Hash, so the cache dict never holds a readable key in a repr or a traceback.
         secret = (self.api_key or "") + "\0" + (self.auth_token or "")
         return f"{self.base_url}|{hashlib.sha256(secret.encode()).hexdigest()}"
+
+
+#: SDK 2.x sends API version 2026-10-21, which removed temperature, top_p and top_k (a 400
+#: even at default values), and the SDK dropped the parameters. The previous version still
+#: takes them on the models that support them; a model that does not (generation 5, Opus
+#: 4.7+) answers 400 "temperature is deprecated for this model", which the user then sees.
+SAMPLING_API_VERSION = "2023-06-01"
+
+
+def sampling_options(*, temperature: float | None) -> dict[str, Any]:
+    """Extra request options that carry a temperature, or nothing when none is set."""
+    if temperature is None:
+        return {}
+    return {"extra_body": {"temperature": temperature}, "extra_headers": {"anthropic-version": SAMPLING_API_VERSION}}
 
 
 def resolve_endpoint(*, offline_url: str | None) -> Endpoint:

@@ -31,7 +31,8 @@ class ClaudeMagic(Magics):
     model = Unicode("claude-sonnet-4-6", help="Model used when a cell gives no -m/--model.").tag(config=True)
     max_tokens = Int(1024, help="Largest answer, in tokens, when a cell gives no --max-tokens.").tag(config=True)
     system = Unicode(None, allow_none=True, help="System prompt when a cell gives no -s/--system.").tag(config=True)
-    temperature = Float(None, allow_none=True, help="Sampling temperature (0 to 1); None: the API's default.").tag(
+    temperature = Float(None, allow_none=True, help="Sampling temperature (0 to 1); None: the API's default. Sent with API version 2023-06-01, "
+        "the last that accepts it; newer models refuse it.").tag(
         config=True
     )
     display = CaselessStrEnum(

@@ -206,8 +206,7 @@ class CellRunner:
         params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
         if spec.system:
             params["system"] = spec.system
-        if spec.temperature is not None:
-            params["temperature"] = spec.temperature
+        params.update(_client.sampling_options(temperature=spec.temperature))
         return params
 
     # -- the cell --------------------------------------------------------------------------

@@ -127,7 +127,9 @@ async def _checked(request: Request, *, need_max_tokens: bool) -> tuple[Recorded
     if request.state.not_json:
         return record, key, _error(request, 400, "invalid_request_error", "request body is not valid JSON")
     try:
-        check_messages_request(record.body, need_max_tokens=need_max_tokens)
+        check_messages_request(
+            record.body, need_max_tokens=need_max_tokens, api_version=record.headers.get("anthropic-version")
+        )
     except RequestError as exc:
         return record, key, _error(request, 400, "invalid_request_error", str(exc))
     return record, key, None

@@ -26,10 +26,20 @@ def _check_blocks(blocks: list[Any], where: str) -> None:
             raise RequestError(f"{where}.{i}.text: text content blocks must be non-empty")
 
 
-def check_messages_request(body: Any, *, need_max_tokens: bool = True) -> None:
+#: API version 2026-10-21 (sent by SDK 2.x) refuses sampling parameters, even at defaults;
+#: the previous version, 2023-06-01, still accepts them.
+LEGACY_API_VERSION = "2023-06-01"
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k")
+
+
+def check_messages_request(body: Any, *, need_max_tokens: bool = True, api_version: str | None = None) -> None:
     """Raise :class:`RequestError` for what the API refuses; extra fields are allowed."""
     if not isinstance(body, Mapping):
         raise RequestError("request body must be a JSON object")
+    if api_version != LEGACY_API_VERSION:
+        for name in SAMPLING_FIELDS:
+            if name in body:
+                raise RequestError(f"{name}: Extra inputs are not permitted")
     if "model" not in body:
         raise RequestError("model: Field required")
     if not isinstance(body["model"], str) or not body["model"]:

@@ -1,0 +1,27 @@
+"""API version 2026-10-21 refuses sampling parameters; 2023-06-01 still takes them."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+
+from claude_magic._client import sampling_options
+from claude_magic.emulator import serve
+
+ASK = {"model": "claude-opus-4-8", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_temperature_is_refused_under_the_sdks_own_api_version():
+    with serve() as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
+        with pytest.raises(anthropic.BadRequestError) as raised:
+            client.messages.create(**ASK, extra_body={"temperature": 1.0})
+        assert raised.value.api_message == "temperature: Extra inputs are not permitted"
+
+
+def test_sampling_options_send_temperature_with_the_version_that_takes_it():
+    with serve() as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
+        message = client.messages.create(**ASK, **sampling_options(temperature=0.3))
+        assert message.stop_reason in ("end_turn", "max_tokens")
+        assert server.requests[-1].body["temperature"] == 0.3
+        assert server.requests[-1].headers["anthropic-version"] == "2023-06-01"
+    assert sampling_options(temperature=None) == {}
