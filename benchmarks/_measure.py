@@ -10,15 +10,17 @@ it" (what a browser adds after that is not measured here).
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ._iopub import peak_in_window
 from ._kernel import BenchKernel
 from ._scenarios import FIRST, LAST, Scenario, Variant
 
-__all__ = ["RunResult", "measure_run", "RATE_WINDOW_S", "RATE_UNCOUNTED"]
+__all__ = ["RATE_UNCOUNTED", "RATE_WINDOW_S", "RunResult", "measure_run", "median_run"]
 
 #: jupyter_server's IOPub rate limit: averaged over 3 s; these message types are not counted.
 RATE_WINDOW_S = 3.0
@@ -46,6 +48,7 @@ class RunResult:
     peak_rate_msgs_per_s: float  # jupyter_server's measure: counted messages in 3 s, over 3
     ok: bool
     problems: list[str] = field(default_factory=list)
+    repeats: int = 1  # runs this result is the median of
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +101,18 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
         ok=not problems,
         problems=problems,
     )
+
+
+def median_run(runs: Sequence[RunResult]) -> RunResult:
+    """Every number the median over ``runs`` (one scenario and variant); problems of all."""
+    numbers = {
+        f.name: statistics.median(values)
+        for f in fields(RunResult)
+        if f.type in ("int", "float", "float | None")
+        and None not in (values := [getattr(r, f.name) for r in runs])
+    }
+    problems = sorted({p for r in runs for p in r.problems})
+    return replace(runs[0], **numbers, ok=all(r.ok for r in runs), problems=problems, repeats=len(runs))
 
 
 def _ms(shown: float | None, sent: float | None) -> float | None:

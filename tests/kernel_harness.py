@@ -98,9 +98,9 @@ class Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
 
-    def execute(self, code: str, *, metadata: dict[str, Any] | None = None) -> str:
+    def execute(self, code: str, *, metadata: dict[str, Any] | None = None, allow_stdin: bool = False) -> str:
         content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                   "allow_stdin": False, "stop_on_error": True}
+                   "allow_stdin": allow_stdin, "stop_on_error": True}
         msg = self.client.session.msg("execute_request", content, metadata=metadata or {})
         self.client.shell_channel.send(msg)
         return msg["header"]["msg_id"]
@@ -129,6 +129,16 @@ class Kernel:
 
     def run(self, code: str, *, timeout: float = 60, metadata: dict[str, Any] | None = None) -> CellRun:
         return self.collect(self.execute(code, metadata=metadata), timeout=timeout)
+
+    def run_answering(self, code: str, answers: list[str], *, timeout: float = 60) -> tuple[CellRun, list[str]]:
+        """Run a cell that asks for input; answer each prompt in turn. Returns the prompts seen."""
+        msg_id = self.execute(code, allow_stdin=True)
+        prompts: list[str] = []
+        for answer in answers:
+            request = self.client.get_stdin_msg(timeout=timeout)
+            prompts.append(request["content"]["prompt"])
+            self.client.input(answer)
+        return self.collect(msg_id, timeout=timeout), prompts
 
     def value(self, expression: str) -> Any:
         """Evaluate ``expression`` in the kernel and return it through JSON."""

@@ -156,3 +156,20 @@ def test_raw_view_lists_every_event_of_a_replayed_transcript_in_order(tmp_path):
             assert kernel.value("claude_magic.history[-1].output_tokens") > 0
         finally:
             kernel.shutdown()
+
+
+def test_confirm_asks_before_each_call_and_a_no_is_an_error_result(kernel, emulator):
+    use_script(emulator, [
+        {"tool_result": False, "blocks": [tool_call("get_weather", {"city": "Nice"}),
+                                          tool_call("get_weather", {"city": "Metz"})]},
+        {"tool_result": True, "blocks": [{"type": "text", "text": "Noted."}]},
+    ])
+    kernel.run(TOOLS)
+    run, prompts = kernel.run_answering("%%claude --tools get_weather --confirm\nTwo cities", ["y", "n"])
+    assert run.status == "ok", run.all_text
+    assert [p.split("(")[0] for p in prompts] == ["Run get_weather", "Run get_weather"]
+    assert "Nice" in prompts[0] and "Metz" in prompts[1]
+    assert kernel.value("calls") == [{"city": "Nice", "unit": "celsius"}]
+    results = messages_posted(emulator)[-1].body["messages"][-1]["content"]
+    assert "is_error" not in results[0]
+    assert results[1]["is_error"] is True and "declined" in results[1]["content"]
