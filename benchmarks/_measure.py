@@ -4,8 +4,9 @@ Latencies join two clocks that are the same clock: the emulator runs in this pro
 stamps each SSE event with ``time.time()`` as it writes it, and the IOPub recorder stamps each
 message with ``time.time()`` as it arrives. The emulator's send time of the first
 ``content_block_delta`` stands in for "the kernel received the first delta" (loopback adds
-well under a millisecond); the arrival of an IOPub message stands in for "the front end got
-it" (what a browser adds after that is not measured here).
+well under a millisecond; the emulator stamps after its write returns, so a quick consumer
+can show a delta a fraction of a millisecond "before" it was sent); the arrival of an IOPub
+message stands in for "the front end got it" (what a browser adds after that is not measured).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ RATE_UNCOUNTED = frozenset({"status", "comm_open", "execute_input"})
 
 @dataclass
 class RunResult:
+    """What one variant cost on one scenario (one run, or the median of ``repeats``)."""
+
     scenario: str
     variant: str
     label: str
@@ -79,6 +82,9 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
     if cell.lost:
         problems.append(f"{cell.lost} IOPub messages were lost before the recorder")
     counted = [m.t for m in cell.messages if m.msg_type not in RATE_UNCOUNTED]
+    sizes: Counter[str] = Counter()
+    for message in cell.messages:
+        sizes[message.msg_type] += message.nbytes
 
     return RunResult(
         scenario=scenario.name,
@@ -90,7 +96,7 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
         iopub_bytes=sum(m.nbytes for m in cell.messages),
         iopub_lost=cell.lost,
         by_type=dict(Counter(m.msg_type for m in cell.messages)),
-        bytes_by_type=dict(sum((Counter({m.msg_type: m.nbytes}) for m in cell.messages), Counter())),
+        bytes_by_type=dict(sizes),
         first_output_ms=_ms(first_shown, deltas[0] if deltas else None),
         final_output_ms=_ms(final_shown, deltas[-1] if deltas else None),
         kernel_cpu_s=cell.kernel_cpu_s,
@@ -104,15 +110,20 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
 
 
 def median_run(runs: Sequence[RunResult]) -> RunResult:
-    """Every number the median over ``runs`` (one scenario and variant); problems of all."""
+    """Every number the median over ``runs`` (one scenario and variant); problems of all.
+
+    The per-type breakdowns are the first run's.
+    """
     numbers = {
         f.name: statistics.median(values)
         for f in fields(RunResult)
         if f.type in ("int", "float", "float | None")
         and None not in (values := [getattr(r, f.name) for r in runs])
     }
-    problems = sorted({p for r in runs for p in r.problems})
-    return replace(runs[0], **numbers, ok=all(r.ok for r in runs), problems=problems, repeats=len(runs))
+    numbers.update(
+        ok=all(r.ok for r in runs), problems=sorted({p for r in runs for p in r.problems}), repeats=len(runs)
+    )
+    return replace(runs[0], **numbers)
 
 
 def _ms(shown: float | None, sent: float | None) -> float | None:

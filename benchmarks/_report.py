@@ -16,6 +16,7 @@ S1_MAX_BYTES = 150_000
 S1_MAX_MESSAGES = 250
 FIRST_OUTPUT_MAX_MS = 20.0
 S2_MAX_WALL_RATIO = 1.15
+IOPUB_MSG_RATE_LIMIT = 1000  # jupyter_server's iopub_msg_rate_limit default
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def _floor(runs: Sequence[RunResult], scenario: str) -> RunResult | None:
 def _ratio(value: float | None, floor: float | None) -> str:
     if value is None or not floor:
         return "-"
-    return f"{value / floor:.2f}x" if value / floor < 100 else f"{value / floor:.0f}x"
+    ratio = value / floor
+    return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:,.0f}x"
 
 
 def _num(value: float | None, spec: str) -> str:
@@ -43,12 +45,13 @@ def _num(value: float | None, spec: str) -> str:
 def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[str, str]) -> str:
     """One block per scenario; ratios are against that scenario's bare-SDK run."""
     header = (
-        f"{'variant':<22}{'msgs':>7}{'x':>7}{'KB':>10}{'x':>7}{'first ms':>10}{'final ms':>10}"
-        f"{'CPU s':>8}{'x':>7}{'wall s':>8}{'x':>7}{'peak/s':>8}"
+        f"{'variant':<22}{'msgs':>7}{'x':>7}{'KB':>10}{'x':>10}{'first ms':>10}{'final ms':>10}"
+        f"{'CPU s':>8}{'x':>7}{'wall s':>8}{'x':>7}{'peak/s':>9}"
     )
     lines = []
     for scenario, title in titles.items():
-        lines += ["", f"{scenario}: {title}"]
+        repeats = max((r.repeats for r in runs if r.scenario == scenario), default=1)
+        lines += ["", f"{scenario}: {title}" + (f", median of {repeats} runs" if repeats > 1 else "")]
         if scenario in unavailable:
             lines.append(f"  {unavailable[scenario]}")
             continue
@@ -58,10 +61,11 @@ def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[s
             f = floor or r
             lines.append(
                 f"{r.label:<22}{r.iopub_messages:>7}{_ratio(r.iopub_messages, f.iopub_messages):>7}"
-                f"{r.iopub_bytes / 1000:>10.1f}{_ratio(r.iopub_bytes, f.iopub_bytes):>7}"
+                f"{r.iopub_bytes / 1000:>10.1f}{_ratio(r.iopub_bytes, f.iopub_bytes):>10}"
                 f"{_num(r.first_output_ms, '.1f'):>10}{_num(r.final_output_ms, '.1f'):>10}"
                 f"{r.kernel_cpu_s:>8.2f}{_ratio(r.kernel_cpu_s, f.kernel_cpu_s):>7}"
                 f"{r.wall_s:>8.2f}{_ratio(r.wall_s, f.wall_s):>7}{r.peak_rate_msgs_per_s:>8.0f}"
+                f"{'!' if r.peak_rate_msgs_per_s > IOPUB_MSG_RATE_LIMIT else ' '}"
             )
             lines += [f"{'':<22}! {problem}" for problem in r.problems]
     lines += [
@@ -70,7 +74,8 @@ def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[s
         "first ms: first delta sent by the emulator -> first IOPub message carrying its text.",
         "final ms: last delta sent -> first IOPub message carrying the answer's end.",
         "CPU s: kernel process CPU (all threads) for the cell; wall s: execute_request -> idle.",
-        "peak/s: jupyter_server's rate measure (counted messages in the busiest 3 s, over 3); its limit is 1000.",
+        "peak/s: jupyter_server's rate measure (counted messages in the busiest 3 s, over 3);",
+        f"        past its limit ({IOPUB_MSG_RATE_LIMIT}/s, marked !) a notebook server drops output.",
     ]
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._measure import RunResult, measure_run  # noqa: E402
+from benchmarks._measure import RunResult, measure_run, median_run  # noqa: E402
 from benchmarks._report import table, targets, targets_text  # noqa: E402
 from benchmarks._scenarios import SCENARIOS, VARIANTS  # noqa: E402
 from benchmarks._session import bench_session, chat_missing  # noqa: E402
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default="S1,S2,S3", help="Comma-separated, of S1,S2,S3 (default: all).")
     parser.add_argument("--variants", default=",".join(ORDER),
                         help=f"Comma-separated, of {','.join(ORDER)} (default: all; bare is the floor).")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N",
+                        help="Run each scenario and variant N times and report medians (default: 3).")
     parser.add_argument("--as-shipped", action="store_true",
                         help="Leave Nagle's algorithm on in the emulator (it adds ~40 ms before the first delta).")
     args = parser.parse_args(argv)
@@ -46,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [SCENARIOS[n].scaled(10) if args.quick else SCENARIOS[n] for n in names]
     variants = [VARIANTS[k] for k in ORDER if k in keys]
 
-    runs: list[RunResult] = []
+    runs: list[RunResult] = []  # medians, one per scenario and variant
+    samples: list[RunResult] = []  # every run
     unavailable: dict[str, str] = {}
     started = time.time()
     with bench_session(nodelay=not args.as_shipped) as session:
@@ -58,9 +61,14 @@ def main(argv: list[str] | None = None) -> int:
                 unavailable["S3"] = f"not available: claude_magic.Chat missing ({missing})" if missing else (
                     "not available: claude_magic.Chat exists but this benchmark does not drive it yet")
                 continue
-            for variant in variants:
-                print(f"{scenario.name} {variant.label} ...", file=sys.stderr, flush=True)
-                runs.append(measure_run(session.kernel, session.emulator, scenario, variant))
+            # Repeats go round the variants, so a slow spell of the machine hits them all alike.
+            batch = {variant.key: [] for variant in variants}
+            for repeat in range(args.repeat):
+                for variant in variants:
+                    print(f"{scenario.name} {variant.label} ({repeat + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)
+                    batch[variant.key].append(measure_run(session.kernel, session.emulator, scenario, variant))
+            runs += [median_run(found) for found in batch.values()]
+            samples += [run for found in batch.values() for run in found]
 
     titles = {s.name: s.title + (f" (quick: {s.deltas} deltas)" if args.quick else "") for s in scenarios}
     found = targets(runs)
@@ -72,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "meta": {
                 "quick": args.quick,
+                "repeat": args.repeat,
                 "emulator_tcp_nodelay_forced": not args.as_shipped,
                 "started": started,
                 "duration_s": time.time() - started,
@@ -83,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             "scenarios": {s.name: {"title": s.title, "deltas": s.deltas, "delta_chars": s.delta_chars,
                                    "tokens_per_second": s.tokens_per_second} for s in scenarios},
             "runs": [r.as_dict() for r in runs],
+            "samples": [r.as_dict() for r in samples],
             "unavailable": unavailable,
             "targets": [t.__dict__ for t in found],
         }

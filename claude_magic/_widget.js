@@ -9,7 +9,12 @@
 //   {tail: html, join}          the unfinished tail, rendered, replacing the previous tail;
 //                               join: it goes on with the list the finished blocks end with
 //   {more: text}                raw text appended to the tail (tails too long to resend)
-// To Python: {stop: true} when the Stop button is pressed.
+// To Python: {rendered: true} once, as soon as this front end has created the area (so the
+// kernel knows it shows widgets; sent from initialize, not from a view's render, because a
+// cell that ends at once replaces its output before any view renders); {stop: true} when the
+// Stop button is pressed.
+//
+// The Chat (_chat.js) imports the named exports below to show each answer the same way.
 
 /** Turn a string of trusted, already-escaped HTML into nodes. */
 function fragment(html) {
@@ -29,37 +34,17 @@ function rawTarget(tail) {
   return node;
 }
 
-/** One view's DOM. Several views of one model (a split notebook) each get their own. */
-function createView(el, model) {
-  const root = document.createElement("div");
-  root.className = "claude-live";
+/** The DOM of one streamed answer: finished blocks, then the tail. */
+export function createLiveBody() {
   // JupyterLab's own Markdown styles, so the live text looks like the final output.
-  const body = document.createElement("div");
-  body.className = "claude-live-body jp-RenderedHTMLCommon";
+  const element = document.createElement("div");
+  element.className = "claude-live-body jp-RenderedHTMLCommon";
   const blocks = document.createElement("div");
   const tail = document.createElement("div");
   tail.className = "claude-live-tail";
-  body.append(blocks, tail);
-
-  const bar = document.createElement("div");
-  bar.className = "claude-live-bar";
-  const notice = document.createElement("span");
-  notice.className = "claude-live-notice";
-  const stop = document.createElement("button");
-  stop.className = "claude-live-stop jp-Button";
-  stop.type = "button";
-  stop.textContent = "Stop";
-  stop.title = "Stop this answer (keeps what has arrived)";
-  stop.addEventListener("click", () => {
-    model.send({ stop: true });
-    stop.disabled = true;
-    stop.textContent = "Stopping…";
-  });
-  bar.append(notice, stop);
-  root.append(body, bar);
-  el.append(root);
-
+  element.append(blocks, tail);
   return {
+    element,
     add(html, join) {
       const nodes = fragment(html);
       const list = nodes.firstElementChild;
@@ -81,6 +66,68 @@ function createView(el, model) {
     more(text) {
       rawTarget(tail).append(document.createTextNode(text));
     },
+  };
+}
+
+/**
+ * The whole picture of one answer, kept with the model: messages may arrive before any view
+ * exists, and a view may be added later (a split notebook), so each view replays it.
+ */
+export function createLiveRecord() {
+  return { added: [], tail: "", join: false, more: [] };
+}
+
+/** Apply one message from Python to the record and to every body showing it. */
+export function applyLive(record, msg, bodies) {
+  for (const [html, join] of msg.add ?? []) {
+    record.added.push([html, join]);
+    for (const body of bodies) body.add(html, join);
+  }
+  if (msg.tail !== undefined) {
+    record.tail = msg.tail;
+    record.join = msg.join;
+    record.more = [];
+    for (const body of bodies) body.tail(msg.tail, msg.join);
+  }
+  if (msg.more !== undefined) {
+    record.more.push(msg.more);
+    for (const body of bodies) body.more(msg.more);
+  }
+}
+
+/** Show everything the record holds in a new body. */
+export function replayLive(record, body) {
+  for (const [html, join] of record.added) body.add(html, join);
+  body.tail(record.tail, record.join);
+  for (const text of record.more) body.more(text);
+}
+
+/** One view's DOM. Several views of one model each get their own. */
+function createView(el, model) {
+  const root = document.createElement("div");
+  root.className = "claude-live";
+  const body = createLiveBody();
+
+  const bar = document.createElement("div");
+  bar.className = "claude-live-bar";
+  const notice = document.createElement("span");
+  notice.className = "claude-live-notice";
+  const stop = document.createElement("button");
+  stop.className = "claude-live-stop jp-Button";
+  stop.type = "button";
+  stop.textContent = "Stop";
+  stop.title = "Stop this answer (keeps what has arrived)";
+  stop.addEventListener("click", () => {
+    model.send({ stop: true });
+    stop.disabled = true;
+    stop.textContent = "Stopping…";
+  });
+  bar.append(notice, stop);
+  root.append(body.element, bar);
+  el.append(root);
+
+  return {
+    body,
     notice(text) {
       notice.textContent = text;
     },
@@ -89,37 +136,20 @@ function createView(el, model) {
 
 export default {
   initialize({ model }) {
-    // Messages may arrive before any view exists, and a view may be added later: the model
-    // keeps the whole picture. set() without save_changes() stays in the browser.
-    const live = { added: [], tail: "", join: false, more: [], views: new Set() };
+    // set() without save_changes() stays in the browser.
+    const live = { record: createLiveRecord(), bodies: new Set() };
     model.set("_live", live);
-    model.on("msg:custom", (msg) => {
-      for (const [html, join] of msg.add ?? []) {
-        live.added.push([html, join]);
-        for (const view of live.views) view.add(html, join);
-      }
-      if (msg.tail !== undefined) {
-        live.tail = msg.tail;
-        live.join = msg.join;
-        live.more = [];
-        for (const view of live.views) view.tail(msg.tail, msg.join);
-      }
-      if (msg.more !== undefined) {
-        live.more.push(msg.more);
-        for (const view of live.views) view.more(msg.more);
-      }
-    });
+    model.on("msg:custom", (msg) => applyLive(live.record, msg, live.bodies));
+    model.send({ rendered: true });
   },
 
   render({ model, el }) {
     const live = model.get("_live");
     const view = createView(el, model);
-    for (const [html, join] of live.added) view.add(html, join);
-    view.tail(live.tail, live.join);
-    for (const text of live.more) view.more(text);
+    replayLive(live.record, view.body);
     view.notice(model.get("notice"));
     model.on("change:notice", () => view.notice(model.get("notice")));
-    live.views.add(view);
-    return () => live.views.delete(view);
+    live.bodies.add(view.body);
+    return () => live.bodies.delete(view.body);
   },
 };

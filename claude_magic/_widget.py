@@ -1,12 +1,34 @@
-"""The live answer area as an anywidget: the browser receives only what is new, as safe HTML."""
+"""The live answer area as an anywidget: the browser receives only what is new, as safe HTML.
+
+Where "auto" shows it (``ClaudeMagic.display = "auto"``), decided per kernel from what the
+front end says, because a kernel cannot ask whether anything renders its widgets:
+
+* Before anything is known, an ipykernel gets the widget.
+* The live area's JavaScript sends ``{"rendered": true}`` once, as soon as the front end has
+  created the area (anywidget's ``initialize``: a view's ``render`` would miss a cell that
+  ends at once, whose output is replaced before any view renders). Hearing it marks the
+  kernel "front end renders widgets" for good.
+* A live area whose cell ends without having heard it marks the kernel "front end does not
+  render widgets" (nbclient, nbval, a front end without the widget extension), unless a
+  "rendered" arrived at some point; from then on "auto" streams into a plain Markdown display.
+* A cell can end before the browser renders its view, so such an area's comm stays open for
+  a late "rendered", which still flips the kernel back to widgets: it is closed when that
+  arrives, or when the next cell has finished. Only the areas of the last cell wait.
+
+The notebook keeps the same outputs either way: the area's first display has ``text/plain``
+"" beside the widget view (nbval compares text/plain and skips the view), and it is emptied
+to ``{"text/plain": ""}`` at the end, before the answer is displayed as Markdown.
+"""
 
 from __future__ import annotations
 
 import pathlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import anywidget
+import ipywidgets
 import traitlets
 from IPython.display import DisplayHandle, display
 
@@ -14,12 +36,15 @@ from ._coalesce import Coalescer
 from ._markdown import list_marker, render_html, split_blocks
 from ._sinks import EMPTY_BUNDLE, answer_bundle, error_bundle, footer_bundle
 
-__all__ = ["LiveArea", "WidgetSink", "widget_frontend_available"]
+__all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
 _HERE = pathlib.Path(__file__).parent
 #: A tail (the unfinished block) is re-rendered and resent whole while it is at most this long;
 #: past that only its new text is sent, raw, so traffic stays linear in the answer's length.
 TAIL_RENDER_LIMIT = 1500
+#: 80 ms: 12.5 updates a second reads as live, and each update costs about 530 bytes of
+#: message envelope whatever it carries (the first text is still sent at once).
+LIVE_INTERVAL_S = 0.08
 
 
 class LiveArea(anywidget.AnyWidget):
@@ -34,8 +59,12 @@ class LiveArea(anywidget.AnyWidget):
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        # One Layout for every area: DOMWidget would open (and never close) a Layout comm each.
+        kwargs.setdefault("layout", _shared_layout())
         super().__init__(**kwargs)
         self._on_stop = on_stop
+        #: The front end has said "rendered" for this area.
+        self.rendered = False
         self.on_msg(self._handle_custom)
         _let_front_end_choose_subshell(self.comm)
 
@@ -53,8 +82,22 @@ class LiveArea(anywidget.AnyWidget):
         return {**data, "text/plain": ""}, metadata
 
     def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("stop") and self._on_stop is not None:
+        if not isinstance(content, dict):
+            return
+        if content.get("rendered"):
+            _front_end.heard_rendered(self)
+        if content.get("stop") and self._on_stop is not None:
             self._on_stop()
+
+
+_layout: ipywidgets.Layout | None = None
+
+
+def _shared_layout() -> ipywidgets.Layout:
+    global _layout
+    if _layout is None or _layout.comm is None:
+        _layout = ipywidgets.Layout()
+    return _layout
 
 
 def _let_front_end_choose_subshell(comm: Any) -> None:
@@ -70,6 +113,77 @@ def _let_front_end_choose_subshell(comm: Any) -> None:
         comm._reply_subshell_for = lambda _data, requested: requested
 
 
+class _FrontEnd:
+    """What this kernel has learnt about its front end (see the module docstring).
+
+    "rendered" can arrive on a subshell's thread while the cell's thread retires the area,
+    hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: None: nothing known yet; True: a view rendered; False: an area ended unrendered.
+        self.renders: bool | None = None
+        #: Areas whose cell ended before they rendered, each with "its cell has finished".
+        self._waiting: dict[LiveArea, bool] = {}
+        self._shell: Any = None
+
+    def heard_rendered(self, area: LiveArea) -> None:
+        with self._lock:
+            self.renders = True
+            area.rendered = True
+            waiting = self._waiting.pop(area, None) is not None
+        if waiting:
+            area.close()
+
+    def retire(self, area: LiveArea) -> None:
+        """The area's cell is over: close it, or keep it open for a late "rendered"."""
+        with self._lock:
+            if not area.rendered:
+                if self.renders is None:
+                    self.renders = False
+                self._waiting[area] = False
+                self._watch_cells()
+                return
+        area.close()
+
+    def _watch_cells(self) -> None:
+        if self._shell is not None:
+            return
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            return
+        self._shell = shell
+        shell.events.register("post_run_cell", self._cell_finished)
+
+    def _cell_finished(self, _result: Any = None) -> None:
+        # The first post_run_cell is the retiring cell's own; the next is a later cell's.
+        with self._lock:
+            due = [area for area, seen in self._waiting.items() if seen]
+            self._waiting = {area: True for area, seen in self._waiting.items() if not seen}
+            shell = self._shell if not self._waiting else None
+            if shell is not None:
+                self._shell = None
+        if shell is not None:
+            shell.events.unregister("post_run_cell", self._cell_finished)
+        for area in due:
+            area.close()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+
+_front_end = _FrontEnd()
+
+
+def front_end_renders_widgets() -> bool | None:
+    """What this kernel knows: True (a live area rendered), False (one ended unrendered), None."""
+    return _front_end.renders
+
+
 class _LiveText:
     """Turns the growing answer into the few messages that update the browser's copy."""
 
@@ -79,6 +193,7 @@ class _LiveText:
         self._shown = 0  # how much of the tail the browser shows
         self._raw = False  # the tail grew past TAIL_RENDER_LIMIT: only raw text is appended
         self._marker: str | None = None  # list marker of the last finished block
+        self._tail_sent: tuple[str, bool] | None = None  # the rendered tail the browser shows
 
     def feed(self, batch: str) -> None:
         self._pending += batch
@@ -93,53 +208,83 @@ class _LiveText:
             message["add"] = added
             self._pending = tail
             self._shown, self._raw = 0, False
+            self._tail_sent = None
         if self._raw:
-            message["more"] = tail[self._shown :]
+            if len(tail) > self._shown:
+                message["more"] = tail[self._shown :]
         else:
             # One last full render when the tail crosses the limit, then raw appends only.
-            message["tail"] = render_html(tail)
-            message["join"] = self._marker is not None and list_marker(tail) == self._marker
+            rendered = (render_html(tail), self._marker is not None and list_marker(tail) == self._marker)
+            if rendered != self._tail_sent:  # e.g. a batch of spaces changes no HTML
+                message["tail"], message["join"] = rendered
+                self._tail_sent = rendered
             self._raw = len(tail) > TAIL_RENDER_LIMIT
         self._shown = len(tail)
-        self._send(message)
+        if message:
+            self._send(message)
+
+    def finish(self) -> None:
+        """The answer is complete: show its last block rendered, even a long one."""
+        if self._raw and self._pending:
+            self._send({"tail": render_html(self._pending),
+                        "join": self._marker is not None and list_marker(self._pending) == self._marker})
+            self._raw = False
+
+
+class LiveFeed:
+    """Text deltas in, a few linear-cost live updates out: the live area's and the Chat's."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+        self._live = _LiveText(send)
+        self._coalescer = Coalescer(self._live.feed, interval=interval)
+
+    def push(self, delta: str) -> None:
+        self._coalescer.push(delta)
+
+    def finish(self) -> None:
+        """Send what is still pending, then the last block rendered."""
+        self._coalescer.drain()
+        self._live.finish()
+
+    def cancel(self) -> None:
+        self._coalescer.cancel()
 
 
 class WidgetSink:
     """The Sink of docs/DESIGN.md for JupyterLab and other widget front ends.
 
-    While streaming, a widget shows the answer; at the end it is emptied and closed, and the
-    answer is displayed as plain Markdown outputs that survive saving without widget state.
+    While streaming, a widget shows the answer; at the end it is emptied (and closed once the
+    front end has rendered it: see the module docstring), and the answer is displayed as plain
+    Markdown outputs that survive saving without widget state.
     """
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None) -> None:
         self._on_stop = on_stop
         self._widget: LiveArea | None = None
         self._handle: DisplayHandle | None = None
-        self._live: _LiveText | None = None
-        self._coalescer: Coalescer | None = None
+        self._feed: LiveFeed | None = None
 
     def begin(self) -> None:
         self._widget = LiveArea(on_stop=self._on_stop)
-        self._live = _LiveText(self._widget.send)
-        self._coalescer = Coalescer(self._live.feed)
+        self._feed = LiveFeed(self._widget.send)
         self._handle = display(self._widget, display_id=True)
 
     def text(self, delta: str) -> None:
-        if self._coalescer is not None:
-            self._coalescer.push(delta)
+        if self._feed is not None:
+            self._feed.push(delta)
 
     def notice(self, line: str) -> None:
         if self._widget is not None:
             self._widget.notice = line
 
     def end(self, text: str, *, footer: str, error: str | None) -> None:
-        if self._coalescer is not None:
-            self._coalescer.cancel()  # the final output replaces whatever is still pending
+        if self._feed is not None:
+            self._feed.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
         if self._widget is not None:
-            self._widget.close()
-        self._widget = self._handle = self._live = self._coalescer = None
+            _front_end.retire(self._widget)
+        self._widget = self._handle = self._feed = None
         # The same outputs as every other sink, so a notebook saves alike whatever showed it.
         if text:
             display(answer_bundle(text), raw=True)
@@ -150,7 +295,10 @@ class WidgetSink:
 
 
 def widget_frontend_available() -> bool:
-    """True in an ipykernel session whose comm manager works, so a widget can be shown."""
+    """Whether "auto" should show the widget: in an ipykernel, unless the front end did not
+    render one (see the module docstring)."""
+    if _front_end.renders is False:
+        return False
     try:
         from IPython import get_ipython
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from IPython.core.events import EventManager, available_events
+
+from claude_magic import _widget
 from claude_magic._markdown import render_html
 from claude_magic._widget import (
     TAIL_RENDER_LIMIT,
@@ -109,3 +113,94 @@ def test_stop_messages_go_where_the_front_end_sends_them() -> None:
 
 def test_no_widget_front_end_outside_a_kernel() -> None:
     assert widget_frontend_available() is False
+
+
+# --- what "auto" learns about the front end ------------------------------------------------
+
+class _Shell:
+    def __init__(self) -> None:
+        self.events = EventManager(self, available_events)
+
+    def finish_cell(self) -> None:
+        self.events.trigger("post_run_cell", None)
+
+
+@pytest.fixture
+def front_end(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import IPython
+
+    shell = _Shell()
+    fresh = _widget._FrontEnd()
+    monkeypatch.setattr(_widget, "_front_end", fresh)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    fresh.test_shell = shell
+    return fresh
+
+
+def test_nothing_known_until_an_area_ends(front_end: Any) -> None:
+    assert front_end.renders is None
+    area = LiveArea()
+    assert front_end.renders is None
+    front_end.retire(area)
+    assert front_end.renders is False  # ended without a view: nothing renders widgets here
+    assert area.comm is not None  # but it stays open for a late "rendered"
+    area.close()
+
+
+def test_a_late_rendered_flips_the_kernel_to_widgets_and_closes_the_area(front_end: Any) -> None:
+    area = LiveArea()
+    front_end.retire(area)
+    assert front_end.renders is False
+    area._handle_custom(area, {"rendered": True}, [])
+    assert front_end.renders is True
+    assert area.comm is None and front_end.waiting == 0
+
+
+def test_once_rendered_the_kernel_stays_with_widgets(front_end: Any) -> None:
+    first = LiveArea()
+    first._handle_custom(first, {"rendered": True}, [])
+    front_end.retire(first)
+    assert first.comm is None  # it rendered: closed at once
+    fast = LiveArea()
+    front_end.retire(fast)  # a fast cell ends before its view renders
+    assert front_end.renders is True
+    assert fast.comm is not None
+    fast.close()
+
+
+def test_unrendered_areas_close_after_the_next_cell(front_end: Any) -> None:
+    shell = front_end.test_shell
+    areas = [LiveArea(), LiveArea()]
+    for area in areas:
+        front_end.retire(area)
+    shell.finish_cell()  # the cell that showed them
+    assert all(a.comm is not None for a in areas)
+    shell.finish_cell()  # a later cell
+    assert all(a.comm is None for a in areas) and front_end.waiting == 0
+    assert shell.events.callbacks["post_run_cell"] == []  # nothing left behind
+
+
+def test_auto_uses_markdown_once_an_area_ended_unrendered(front_end: Any) -> None:
+    from claude_magic._runner import choose_sink
+    from claude_magic._sinks import MarkdownSink
+
+    front_end.renders = False
+    shell = type("ZMQInteractiveShell", (), {})()
+    assert isinstance(choose_sink(shell, "auto", on_stop=lambda: None), MarkdownSink)
+    assert isinstance(choose_sink(shell, "widget", on_stop=lambda: None), _widget.WidgetSink)
+
+
+def test_an_unchanged_tail_is_not_sent_again() -> None:
+    sent = _feed("Some text", "   ", " more")
+    assert [set(m) for m in sent] == [{"tail", "join"}, {"tail", "join"}]
+    assert sent[1]["tail"] == render_html("Some text    more")
+
+
+def test_finish_renders_a_long_tail_that_was_appended_raw() -> None:
+    sent: list[dict[str, Any]] = []
+    live = _LiveText(sent.append)
+    code = "```python\n" + "x = 1\n" * (TAIL_RENDER_LIMIT // 6 + 10)
+    live.feed(code)
+    live.feed("y = 2\n")
+    live.finish()
+    assert sent[-1] == {"tail": render_html(code + "y = 2\n"), "join": False}

@@ -12,6 +12,8 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
+from claude_magic._widget import LIVE_INTERVAL_S
+
 # An 8,000-byte answer shaped like a real one: headings, paragraphs, lists, code, a table.
 SECTION = """## Step {n}: what happens
 
@@ -41,10 +43,11 @@ def _bytes(msg: dict[str, Any]) -> int:
     return sum(len(json.dumps(p, default=str)) for p in parts)
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingKernelClient]:
+@pytest.fixture
+def kernel(tmp_path: Any) -> Iterator[BlockingKernelClient]:
+    # A fresh kernel per test: each measures what a kernel's first answer costs in all.
     manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
+    manager.start_kernel(cwd=str(tmp_path))
     client = manager.client()
     client.start_channels()
     try:
@@ -116,7 +119,7 @@ def test_fast_stream_of_8k_in_2000_deltas_is_under_150kb(kernel: BlockingKernelC
     messages, seconds = _measure(kernel, 0.001)
     total = _report("as fast as a 1 ms await allows", messages, seconds)
     assert total < 150_000
-    assert len(_updates(messages)) <= 20 * seconds + 2  # the Coalescer's 20 updates a second
+    assert len(_updates(messages)) <= seconds / LIVE_INTERVAL_S + 2  # the live area's coalescing
     assert len(messages) / seconds < 100  # IOPub drops everything past 1000 a second
 
     # What is left in the notebook is the Markdown answer, not the widget.
@@ -126,22 +129,14 @@ def test_fast_stream_of_8k_in_2000_deltas_is_under_150kb(kernel: BlockingKernelC
     assert [u["data"] for u in updates] == [{"text/plain": ""}]
 
 
-def test_paced_stream_costs_a_bounded_amount_per_update(kernel: BlockingKernelClient) -> None:
-    # At 200 deltas a second the answer takes 10 s. Traffic grows with time (at most 20
-    # updates a second, each with ~530 bytes of envelope) plus content linear in the answer,
-    # never with the square of the answer's length.
+def test_paced_8k_answer_meets_the_iopub_target(kernel: BlockingKernelClient) -> None:
+    # The project's target for the widget path: an 8,000-byte answer in 2,000 deltas at 200
+    # deltas a second costs under 150 KB and under 250 IOPub messages in all (widget creation,
+    # live updates, final Markdown, status messages).
     messages, seconds = _measure(kernel, 0.005)
     total = _report("200 deltas a second", messages, seconds)
-    updates = _updates(messages)
-    assert len(updates) <= 20 * seconds + 2
-    assert len(messages) / seconds < 30
-    envelope = sum(_bytes(m) - len(json.dumps(m["content"]["data"]["content"])) for m in updates)
-    payload = sum(_bytes(m) for m in updates) - envelope
-    assert envelope / len(updates) < 600
-    assert payload < 6 * len(ANSWER)
-    others = total - envelope - payload  # widget creation, final Markdown, status
-    print(f"envelope {envelope}, payload {payload}, others {others}")
-    assert others < 16_000 + 2 * len(ANSWER)
+    assert total < 150_000
+    assert len(messages) < 250
 
 
 def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKernelClient) -> None:
@@ -152,7 +147,9 @@ def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKe
     added = [html for c in contents for html, _join in c.get("add", [])]
     blocks, _tail = split_blocks(ANSWER)
     assert added == [render_html(b) for b in blocks[: len(added)]]
-    assert len(added) >= len(blocks) - 1
+    # The end cancels what is still coalescing (the final Markdown replaces the area): at most
+    # one interval of text, a few blocks, never reaches the widget.
+    assert len(added) >= len(blocks) - 4
 
 
 def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) -> None:
@@ -161,8 +158,3 @@ def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) 
     second = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     assert [d["text/plain"] for d in first] == [d["text/plain"] for d in second] == [""]
     assert "application/vnd.jupyter.widget-view+json" in first[0]
-
-
-def test_widget_front_end_is_available_in_a_kernel(kernel: BlockingKernelClient) -> None:
-    code = "from claude_magic._widget import widget_frontend_available\nassert widget_frontend_available()"
-    _run(kernel, code)  # _run fails on an error output

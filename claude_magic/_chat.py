@@ -1,0 +1,346 @@
+"""The chat playground: ``claude_magic.Chat()``, a widget that streams answers into a transcript.
+
+Send and Stop are widget events. Send arrives while no cell runs (or on a kernel subshell's
+thread), so it is handed to the kernel's own event loop, captured when the Chat is created in
+a cell, with ``call_soon_threadsafe``; the answers stream there as one task, the same loop
+``%%claude`` cells use. Stop cancels that task's requests from any thread (``_StopSwitch``).
+
+Each answer streams through the magic's pieces: ``RoundStreamer`` with the magic's retry
+policy, the one client per loop, ``TurnResult.record`` for the usage record that lands in
+``claude_magic.history``, ``format_footer`` and ``describe_error`` for the lines under it,
+and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as safe
+HTML. With ``compare=[...]`` the same prompt goes to every model at once (``asyncio.gather``)
+and each model keeps its own thread of the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as _dt
+import itertools
+import pathlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import anywidget
+import traitlets
+from IPython.core.error import UsageError
+
+from . import _client
+from ._conversation import Conversation
+from ._errors import MISSING_KEY_MESSAGE, describe_error, error_type
+from ._retry import RetryPolicy
+from ._runner import _StopSwitch
+from ._session import CellSpec
+from ._stream import RoundStreamer
+from ._turn import TurnResult
+from ._usage import UsageRecord
+from ._usage_table import format_footer
+from ._widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
+
+__all__ = ["Chat", "ChatAnswer"]
+
+_HERE = pathlib.Path(__file__).parent
+_LIVE_IMPORT = re.compile(r'from "\./_widget\.js";')
+
+
+def _module_source() -> str:
+    """``_chat.js`` with its import of ``./_widget.js`` pointed at that file's text.
+
+    anywidget loads a widget's module from a blob URL, where a relative import cannot resolve;
+    a data: URL of the live area's module lets both widgets share one copy of its DOM code.
+    """
+    live = base64.b64encode((_HERE / "_widget.js").read_bytes()).decode()
+    chat = (_HERE / "_chat.js").read_text(encoding="utf-8")
+    source, found = _LIVE_IMPORT.subn(f'from "data:text/javascript;base64,{live}";', chat)
+    assert found == 1, "_chat.js must import from ./_widget.js exactly once"
+    return source
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """One model's answer to one prompt: its text (partial when stopped), usage, error line."""
+
+    model: str
+    text: str
+    record: UsageRecord | None
+    error: str | None = None
+
+
+def _magics() -> Any:
+    from . import _extension
+
+    return _extension._magics
+
+
+def _settings() -> Any:
+    """The loaded %%claude's settings (``%config ClaudeMagic``), else ClaudeMagic's defaults."""
+    magics = _magics()
+    if magics is not None:
+        return magics
+    from ._magic import ClaudeMagic
+
+    traits = ClaudeMagic.class_traits()
+    names = ("model", "max_tokens", "max_retries", "retry_cap_s", "stall_timeout")
+    return SimpleNamespace(prices={}, **{name: traits[name].default_value for name in names})
+
+
+def _kernel_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()  # a cell of ipykernel runs on the kernel's loop
+    except RuntimeError:
+        pass
+    from IPython import get_ipython
+
+    io_loop = getattr(getattr(get_ipython(), "kernel", None), "io_loop", None)
+    return getattr(io_loop, "asyncio_loop", None)
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class _AnswerView:
+    """The Sink that RoundStreamer writes one answer into: one column of the transcript."""
+
+    def __init__(self, chat: Chat, answer: list[int]) -> None:
+        self._send = lambda message: chat.send({"answer": answer, **message})
+        self._feed = LiveFeed(self._send)
+
+    def begin(self) -> None:
+        pass
+
+    def text(self, delta: str) -> None:
+        self._feed.push(delta)
+
+    def notice(self, line: str) -> None:
+        self._send({"notice": line})
+
+    def end(self, text: str, *, footer: str, error: str | None) -> None:
+        # Everything that arrived stays on screen, its last block rendered.
+        self._feed.finish()
+        self._send({"notice": "", "footer": footer, "error": error, "done": True})
+
+
+class Chat(anywidget.AnyWidget):
+    """A chat playground: prompt box, model, system prompt, temperature, max tokens, Send, Stop.
+
+    ``Chat(compare=["model-a", "model-b"])`` sends every prompt to each model at once and
+    shows the answers side by side. From Python: ``await chat.send("...")`` (one
+    :class:`ChatAnswer` per model), ``chat.stop()``, ``chat.messages``, ``chat.reset()``.
+    """
+
+    _esm = _module_source()
+    _css = (_HERE / "_widget.css").read_text(encoding="utf-8") + (_HERE / "_chat.css").read_text(encoding="utf-8")
+
+    model = traitlets.Unicode(help="The model that answers (the first of `compare` when comparing).").tag(sync=True)
+    models = traitlets.List(traitlets.Unicode(), help="The model selector's choices.").tag(sync=True)
+    compare = traitlets.List(traitlets.Unicode(), help="Models that all answer each prompt.").tag(sync=True)
+    system = traitlets.Unicode("", help="System prompt; empty for none.").tag(sync=True)
+    temperature = traitlets.Float(None, allow_none=True, help="0 to 1; None: the API's default.").tag(sync=True)
+    max_tokens = traitlets.Int(help="Largest answer, in tokens.").tag(sync=True)
+    busy = traitlets.Bool(False, help="An answer is streaming.").tag(sync=True)
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        compare: Sequence[str] | None = None,
+        system: str = "",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
+        settings = _settings()
+        compare = list(compare or [])
+        model = model or (compare[0] if compare else settings.model)
+        choices = list(dict.fromkeys([model, *compare, *_suggested_models()]))
+        super().__init__(
+            model=model,
+            models=choices,
+            compare=compare,
+            system=system or "",
+            temperature=temperature,
+            max_tokens=max_tokens or settings.max_tokens,
+            layout=_shared_layout(),
+        )
+        self._loop = _kernel_loop()
+        self._threads: dict[str, Conversation] = {}
+        self._turn_ids = itertools.count(1)
+        self._task: asyncio.Task[list[ChatAnswer]] | None = None
+        self._switches: list[_StopSwitch] = []
+        self.on_msg(self._handle_custom)
+        _let_front_end_choose_subshell(self.comm)  # Stop during `await chat.send(...)`
+
+    # -- what nbval and people see -------------------------------------------------------------
+    def __repr__(self) -> str:
+        # Deterministic (nbval compares text/plain): no memory address.
+        if self.compare:
+            return f"Chat(compare={list(self.compare)!r})"
+        return f"Chat(model={self.model!r})"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, "text/plain": repr(self)}, metadata
+
+    # -- the conversation ------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The conversation so far as the Messages API takes it (a copy); with ``compare``, the
+        first model's thread (see :attr:`threads`)."""
+        return self.threads.get(self.model, [])
+
+    @property
+    def threads(self) -> dict[str, list[dict[str, Any]]]:
+        """Every model's own conversation (a copy), by model."""
+        return {model: thread.messages() for model, thread in self._threads.items()}
+
+    def reset(self) -> None:
+        """Forget the conversation and clear the transcript."""
+        self.stop()
+        self._threads.clear()
+        super().send({"reset": True})
+
+    # -- sending ---------------------------------------------------------------------------------
+    def send(self, content: Any, buffers: Any = None) -> Any:  # type: ignore[override]
+        """``chat.send("prompt")``: ask, and return the task that streams the answers.
+
+        Await it in a cell (``answers = await chat.send("hi")``): it gives one
+        :class:`ChatAnswer` per model. Call it on the kernel's loop (from a cell).
+        A dict is a message to the front end (anywidget's own ``send``).
+        """
+        if not isinstance(content, str):
+            return super().send(content, buffers)
+        return self._start(content, cell=_current_cell())
+
+    def stop(self) -> None:
+        """Stop the answers that are streaming (from any thread); what arrived is kept."""
+        for switch in self._switches:
+            switch()
+
+    def _start(self, prompt: str, *, cell: int | None) -> asyncio.Task[list[ChatAnswer]]:
+        prompt = prompt.strip()
+        if not prompt:
+            raise ValueError("The prompt is empty.")
+        if self._task is not None and not self._task.done():
+            raise RuntimeError("An answer is still streaming: await it, or call chat.stop() first.")
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        models = list(self.compare) or [self.model]
+        self._switches = [_StopSwitch(loop) for _ in models]
+        self.busy = True
+        self._task = loop.create_task(self._turn(prompt, models, self._switches, cell=cell))
+        return self._task
+
+    def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # Maybe on a subshell's thread: hand everything but Stop to the kernel's loop.
+        if not isinstance(content, dict):
+            return
+        if content.get("stop"):
+            self.stop()
+        elif isinstance(content.get("send"), str) and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._send_from_widget, content["send"])
+
+    def _send_from_widget(self, prompt: str) -> None:
+        try:
+            self._start(prompt, cell=None)
+        except (ValueError, RuntimeError) as exc:
+            super().send({"notice": str(exc)})
+
+    async def _turn(self, prompt: str, models: list[str], switches: list[_StopSwitch], *,
+                    cell: int | None) -> list[ChatAnswer]:
+        turn = next(self._turn_ids)
+        try:
+            super().send({"turn": turn, "prompt": prompt, "models": models})
+            settings = _settings()
+            try:
+                endpoint = _endpoint()
+            except UsageError as exc:
+                super().send({"turn": turn, "error": str(exc)})
+                return [ChatAnswer(model, "", None, str(exc)) for model in models]
+            client = _client.get_client(endpoint, stall_timeout=settings.stall_timeout)
+            answers = [
+                self._answer(prompt, model, [turn, i], switch, client=client, endpoint=endpoint,
+                             settings=settings, cell=cell)
+                for i, (model, switch) in enumerate(zip(models, switches))
+            ]
+            return list(await asyncio.gather(*answers))
+        finally:
+            self.busy = False
+
+    async def _answer(self, prompt: str, model: str, answer: list[int], stop: _StopSwitch, *,
+                      client: Any, endpoint: _client.Endpoint, settings: Any, cell: int | None) -> ChatAnswer:
+        thread = self._threads.setdefault(model, Conversation())
+        spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
+                        temperature=self.temperature, out=None, new=False, once=False, cell=cell)
+        params: dict[str, Any] = {"model": model, "max_tokens": spec.max_tokens,
+                                  "messages": [*thread.messages(), {"role": "user", "content": prompt}]}
+        if spec.system:
+            params["system"] = spec.system
+        if spec.temperature is not None:
+            params["temperature"] = spec.temperature
+        view = _AnswerView(self, answer)
+        turn = TurnResult(started_at=_now_iso())
+        streamer = RoundStreamer(client, view, policy=RetryPolicy(max_retries=settings.max_retries,
+                                                                  cap_s=settings.retry_cap_s))
+        turn.rounds.append(streamer.result)
+        interrupt: BaseException | None = None
+        try:
+            await stop.run(streamer.run(params))
+        except asyncio.CancelledError as exc:
+            if not stop.requested.is_set():
+                interrupt = exc  # cancelled from outside (a kernel interrupt): finish, then re-raise
+        result = streamer.result
+        stopped = interrupt is not None or stop.requested.is_set()
+        status = "interrupted" if stopped else ("error" if result.error is not None else "ok")
+        record = turn.record(spec, status=status, prices=settings.prices,
+                             error=error_type(result.error) if status == "error" and result.error else None)
+        from . import history
+
+        history.append(record)
+        footer = format_footer(record)
+        if result.stop_reason == "max_tokens":
+            footer += f" · stopped at max_tokens ({spec.max_tokens})"
+        text = turn.answer_text
+        if stopped:
+            error: str | None = "Stopped: the partial answer is kept." if text else "Stopped before any answer arrived."
+        elif result.error is not None:
+            error = describe_error(result.error, partial=result.shown_anything, base_url=endpoint.base_url,
+                                   stall_timeout=settings.stall_timeout, attempts=result.attempts)
+        else:
+            error = None
+        view.end(text, footer=footer, error=error)
+        thread.record(answer[0], prompt, text)  # nothing is recorded for an empty answer
+        if interrupt is not None:
+            raise interrupt
+        return ChatAnswer(model, text, record, error)
+
+
+def _endpoint() -> _client.Endpoint:
+    """Where requests go, as for %%claude; a UsageError with the magic's message when no key."""
+    magics = _magics()
+    if magics is not None:
+        magics.runner.check_budget()
+    offline_url = magics.session.offline_url if magics is not None else None
+    try:
+        return _client.resolve_endpoint(offline_url=offline_url)
+    except _client.MissingKeyError:
+        raise UsageError(MISSING_KEY_MESSAGE) from None
+
+
+def _current_cell() -> int | None:
+    magics = _magics()
+    return magics.current_cell_number() if magics is not None else None
+
+
+def _suggested_models() -> list[str]:
+    """The selector's choices: current models of the price table, newest families first."""
+    from ._pricing import PRICES
+
+    return [m for m in PRICES if not m.startswith("claude-3")][:12]
