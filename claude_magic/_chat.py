@@ -108,7 +108,7 @@ class _AnswerView:
     """The Sink that RoundStreamer writes one answer into: one column of the transcript."""
 
     def __init__(self, chat: Chat, answer: list[int]) -> None:
-        self._send = lambda message: chat.send({"answer": answer, **message})
+        self._send = lambda message: chat._post({"answer": answer, **message})
         self._feed = LiveFeed(self._send)
 
     def begin(self) -> None:
@@ -168,7 +168,8 @@ class Chat(anywidget.AnyWidget):
             layout=_shared_layout(),
         )
         self._loop = _kernel_loop()
-        self._threads: dict[str, Conversation] = {}
+        #: The conversation: one (key None) whatever the selected model, or one per compared model.
+        self._threads: dict[str | None, Conversation] = {}
         self._turn_ids = itertools.count(1)
         self._task: asyncio.Task[list[ChatAnswer]] | None = None
         self._switches: list[_StopSwitch] = []
@@ -192,20 +193,22 @@ class Chat(anywidget.AnyWidget):
     # -- the conversation ------------------------------------------------------------------------
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """The conversation so far as the Messages API takes it (a copy); with ``compare``, the
-        first model's thread (see :attr:`threads`)."""
-        return self.threads.get(self.model, [])
+        """The conversation so far, as the Messages API takes it (a copy). With ``compare``,
+        each model keeps its own thread: this is the first model's (see :attr:`threads`)."""
+        key = self.compare[0] if self.compare else None
+        thread = self._threads.get(key)
+        return thread.messages() if thread is not None else []
 
     @property
     def threads(self) -> dict[str, list[dict[str, Any]]]:
-        """Every model's own conversation (a copy), by model."""
-        return {model: thread.messages() for model, thread in self._threads.items()}
+        """Each model's conversation (a copy), by model: one entry unless comparing."""
+        return {key or self.model: thread.messages() for key, thread in self._threads.items()}
 
     def reset(self) -> None:
         """Forget the conversation and clear the transcript."""
         self.stop()
         self._threads.clear()
-        super().send({"reset": True})
+        self._post({"reset": True})
 
     # -- sending ---------------------------------------------------------------------------------
     def send(self, content: Any, buffers: Any = None) -> Any:  # type: ignore[override]
@@ -216,8 +219,12 @@ class Chat(anywidget.AnyWidget):
         A dict is a message to the front end (anywidget's own ``send``).
         """
         if not isinstance(content, str):
-            return super().send(content, buffers)
+            return self._post(content, buffers)
         return self._start(content, cell=_current_cell())
+
+    def _post(self, message: dict[str, Any], buffers: Any = None) -> None:
+        """A custom message to the front end (see ``_chat.js``)."""
+        anywidget.AnyWidget.send(self, message, buffers)
 
     def stop(self) -> None:
         """Stop the answers that are streaming (from any thread); what arrived is kept."""
@@ -236,7 +243,14 @@ class Chat(anywidget.AnyWidget):
         self._switches = [_StopSwitch(loop) for _ in models]
         self.busy = True
         self._task = loop.create_task(self._turn(prompt, models, self._switches, cell=cell))
+        self._task.add_done_callback(self._show_failure)
         return self._task
+
+    def _show_failure(self, task: asyncio.Task[list[ChatAnswer]]) -> None:
+        # A bug, not an API error (those end in the answer's own error line): say so, once.
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self._post({"notice": f"The chat failed: {type(exc).__name__}: {exc}"})
 
     def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # Maybe on a subshell's thread: hand everything but Stop to the kernel's loop.
@@ -251,18 +265,18 @@ class Chat(anywidget.AnyWidget):
         try:
             self._start(prompt, cell=None)
         except (ValueError, RuntimeError) as exc:
-            super().send({"notice": str(exc)})
+            self._post({"notice": str(exc)})
 
     async def _turn(self, prompt: str, models: list[str], switches: list[_StopSwitch], *,
                     cell: int | None) -> list[ChatAnswer]:
         turn = next(self._turn_ids)
         try:
-            super().send({"turn": turn, "prompt": prompt, "models": models})
+            self._post({"turn": turn, "prompt": prompt, "models": models})
             settings = _settings()
             try:
                 endpoint = _endpoint()
             except UsageError as exc:
-                super().send({"turn": turn, "error": str(exc)})
+                self._post({"turn": turn, "error": str(exc)})
                 return [ChatAnswer(model, "", None, str(exc)) for model in models]
             client = _client.get_client(endpoint, stall_timeout=settings.stall_timeout)
             answers = [
@@ -276,7 +290,7 @@ class Chat(anywidget.AnyWidget):
 
     async def _answer(self, prompt: str, model: str, answer: list[int], stop: _StopSwitch, *,
                       client: Any, endpoint: _client.Endpoint, settings: Any, cell: int | None) -> ChatAnswer:
-        thread = self._threads.setdefault(model, Conversation())
+        thread = self._threads.setdefault(model if self.compare else None, Conversation())
         spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
                         temperature=self.temperature, out=None, new=False, once=False, cell=cell)
         params: dict[str, Any] = {"model": model, "max_tokens": spec.max_tokens,
