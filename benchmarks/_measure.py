@@ -59,7 +59,7 @@ class RunResult:
 
 def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant: Variant) -> RunResult:
     """Stream ``scenario`` into ``variant``'s cell once and measure it."""
-    kernel.run(variant.setup)
+    kernel.run(variant.setup(scenario))
     emulator.set_script({"rules": [scenario.rule()]})
     emulator.requests.clear()
     first, last = FIRST.encode(), LAST.encode()

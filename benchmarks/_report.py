@@ -10,7 +10,7 @@ from ._measure import RunResult
 __all__ = ["MAGIC_VARIANTS", "Target", "table", "targets", "targets_text"]
 
 #: The variants that are claude_magic's own: the targets apply to these.
-MAGIC_VARIANTS = ("markdown", "widget", "text")
+MAGIC_VARIANTS = ("markdown", "widget", "text", "chat")
 
 S1_MAX_BYTES = 150_000
 S1_MAX_MESSAGES = 250
@@ -81,20 +81,23 @@ def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[s
 
 
 def targets(runs: Sequence[RunResult]) -> list[Target]:
-    """The issue's targets for each claude_magic display, with the measured number."""
+    """The issue's targets for each claude_magic display, with the measured number.
+
+    The IOPub budget is S1's; S3 streams the same answer into the chat, so it applies there
+    too, as does the first-output target (to every scenario).
+    """
     found = []
     for r in runs:
         if r.variant not in MAGIC_VARIANTS:
             continue
-        if r.scenario == "S1":
-            found.append(Target("S1 IOPub < 150 KB", r.variant, f"{r.iopub_bytes / 1000:.1f} KB",
+        if r.scenario in ("S1", "S3"):  # S3 is S1's stream, shown in the chat
+            found.append(Target(f"{r.scenario} IOPub < 150 KB", r.variant, f"{r.iopub_bytes / 1000:.1f} KB",
                                 r.iopub_bytes < S1_MAX_BYTES))
-            found.append(Target("S1 IOPub < 250 messages", r.variant, f"{r.iopub_messages} messages",
+            found.append(Target(f"{r.scenario} IOPub < 250 messages", r.variant, f"{r.iopub_messages:.0f} messages",
                                 r.iopub_messages < S1_MAX_MESSAGES))
-        if r.scenario in ("S1", "S2"):
-            ms = r.first_output_ms
-            found.append(Target(f"{r.scenario} first output <= 20 ms", r.variant, f"{_num(ms, '.1f')} ms",
-                                ms is not None and ms <= FIRST_OUTPUT_MAX_MS))
+        ms = r.first_output_ms
+        found.append(Target(f"{r.scenario} first output <= 20 ms", r.variant, f"{_num(ms, '.1f')} ms",
+                            ms is not None and ms <= FIRST_OUTPUT_MAX_MS))
         floor = _floor(runs, r.scenario)
         if r.scenario == "S2" and floor is not None:
             ratio = r.wall_s / floor.wall_s

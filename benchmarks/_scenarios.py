@@ -72,6 +72,8 @@ class Scenario:
     deltas: int
     delta_chars: int = 4
     tokens_per_second: float | None = None
+    #: The variants measured on it (the floor, "bare", always among them).
+    variants: tuple[str, ...] = ("bare", "raw", "markdown", "widget", "text", "naive")
 
     @property
     def answer(self) -> str:
@@ -95,23 +97,33 @@ class Scenario:
 SCENARIOS = {
     "S1": Scenario("S1", "long answer: 2,000 deltas of 4 bytes at 200/s", 2000, tokens_per_second=200),
     "S2": Scenario("S2", "firehose: 20,000 deltas of 4 bytes, no pacing", 20_000),
-    "S3": Scenario("S3", "chat playground on S1", 2000, tokens_per_second=200),
+    "S3": Scenario("S3", "chat playground on S1", 2000, tokens_per_second=200, variants=("bare", "chat")),
 }
 
 
 @dataclass(frozen=True)
 class Variant:
-    """Notebook code that streams a scenario: ``setup`` runs unmeasured, then ``cell``."""
+    """Notebook code that streams a scenario: ``setup`` runs unmeasured, then ``cell``.
+
+    Both are templates filled with the scenario's ``prompt`` and ``max_tokens`` and ``model``.
+    """
 
     key: str
     label: str
-    setup: str
-    template: str
+    setup_template: str
+    cell_template: str
     shows_text: bool = True  # False for the references that display nothing
 
+    def setup(self, scenario: Scenario) -> str:
+        return self.setup_template.format(**_fields(scenario))
+
     def cell(self, scenario: Scenario) -> str:
-        # max_tokens above the delta count: the emulator counts one token per delta.
-        return self.template.format(prompt=scenario.prompt, max_tokens=scenario.deltas + 16, model=MODEL)
+        return self.cell_template.format(**_fields(scenario))
+
+
+def _fields(scenario: Scenario) -> dict[str, Any]:
+    # max_tokens above the delta count: the emulator counts one token per delta.
+    return {"prompt": scenario.prompt, "max_tokens": scenario.deltas + 16, "model": MODEL}
 
 
 # One client for the SDK variants, built once like %%claude's own (one per kernel), so no
@@ -147,6 +159,19 @@ async with _bench_client.messages.stream(model={model!r}, max_tokens={max_tokens
         _bench_handle.update(Markdown(_bench_text))
 """
 
+# A fresh Chat per run (a one-turn conversation, as the others send), displayed before the
+# measured cell: what is measured is one answer streaming into a chat already on screen.
+_CHAT_SETUP = """
+import claude_magic
+from IPython.display import display
+if "_bench_chat" in globals():
+    _bench_chat.close()
+_bench_chat = claude_magic.Chat(max_tokens={max_tokens})
+display(_bench_chat)
+"""
+
+_CHAT = "_bench_answers = await _bench_chat.send({prompt!r})\n"
+
 # --once: every run is a fresh one-turn request, as the SDK variants send.
 _MAGIC = "%%claude --once --max-tokens {max_tokens}\n{prompt}\n"
 
@@ -163,4 +188,5 @@ VARIANTS = {
     "markdown": _magic("markdown"),
     "widget": _magic("widget"),
     "text": _magic("text"),
+    "chat": Variant("chat", "Chat() playground", _CHAT_SETUP, _CHAT),
 }

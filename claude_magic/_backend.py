@@ -23,9 +23,10 @@ def live_requested() -> bool:
 class Backend:
     """Where requests go. ``client()``/``async_client()`` build SDK clients pointed there."""
 
-    def __init__(self, *, emulator: Any = None, script: str | None = None) -> None:
+    def __init__(self, *, emulator: Any = None, script: str | None = None, forced: bool = False) -> None:
         self.emulator = emulator
         self.script = script
+        self.forced = forced  # offline by request, whatever the environment says
 
     @property
     def live(self) -> bool:
@@ -61,10 +62,10 @@ class Backend:
         if self.live:
             return "Backend: the Anthropic API (ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1)."
         answers = f"answers scripted in {self.script}" if self.script else "built-in deterministic answers"
-        return (
-            f"Backend: the local emulator, offline ({answers}), not Claude. "
-            "Set ANTHROPIC_API_KEY and CLAUDE_MAGIC_LIVE=1 to use the real API."
-        )
+        line = f"Backend: the local emulator, offline ({answers}), not Claude."
+        if not self.forced:
+            line += " Set ANTHROPIC_API_KEY and CLAUDE_MAGIC_LIVE=1 to use the real API."
+        return line
 
     def __repr__(self) -> str:
         return self.describe()
@@ -84,7 +85,7 @@ def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None =
     else:
         loaded = Script.load(script) if script is not None else None
         name = Path(script).name if script is not None else None
-        chosen = Backend(emulator=Emulator(script=loaded).start(), script=name)
+        chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
     from . import _extension
 
     if _extension._magics is not None:

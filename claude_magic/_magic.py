@@ -231,7 +231,7 @@ class ClaudeMagic(Magics):
             chosen = backend(args.script, live=None if args.auto else False)
         except (OSError, ScriptError) as exc:
             raise UsageError(f"Cannot load the emulator script: {exc}") from None
-        print(chosen.describe())
+        print(chosen.describe() + (" %claude_offline --stop goes back to the API." if chosen.forced else ""))
 
     def use_backend(self, chosen: Any) -> None:
         """Point this kernel's %%claude at ``chosen`` (the emulator, or the API when live)."""

@@ -349,6 +349,9 @@ class CellRunner:
         self._history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record)
+        retries = sum(r.attempts - 1 for r in turn.rounds if r.attempts > 1)
+        if retries:
+            footer += f" · {retries} {'retry' if retries == 1 else 'retries'}"
         if last.stop_reason == "max_tokens":
             footer += f" · stopped at max_tokens ({spec.max_tokens})"
         shown = (spec.continue_from or "") + turn.shown if spec.continue_from else turn.shown

@@ -15,9 +15,10 @@ from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "answer_bundle", "footer_bundle", "error_bundle"]
 
 #: Bytes of full-text repaint allowed per second on the plain display path. The plain path
-#: must resend the whole text each time (a display update replaces its output), so past a few
-#: KB it repaints less often instead of flooding IOPub; the widget path sends only new text.
-REPAINT_BYTES_PER_S = 40_000
+#: must resend the whole text each time (a display update replaces its output), so past 600
+#: characters it repaints less often (a 6 KB answer: twice a second) instead of flooding
+#: IOPub; a 10 s answer then costs about 130 KB. The widget path sends only new text.
+REPAINT_BYTES_PER_S = 12_000
 
 
 class Sink(Protocol):

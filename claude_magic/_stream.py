@@ -43,6 +43,9 @@ class RoundResult:
     attempts: int = 0
     error: BaseException | None = None
     accumulator: MessageAccumulator | None = None
+    #: Content deltas received, and whether message_delta's final usage arrived.
+    deltas: int = 0
+    final_usage: bool = False
 
     @property
     def shown_anything(self) -> bool:
@@ -50,7 +53,8 @@ class RoundResult:
 
     @property
     def ttft_s(self) -> float | None:
-        return None if self.first_text_at is None else self.first_text_at - self.attempt_started
+        # From the first request: retries before the first token are part of the wait.
+        return None if self.first_text_at is None else self.first_text_at - self.started
 
     @property
     def duration_s(self) -> float | None:
@@ -126,11 +130,13 @@ class RoundStreamer:
                 if result.ended is None and result.error is None:
                     # Cancelled (interrupt or Stop): the time it stopped is still its duration.
                     result.ended = self._clock()
+                self.settle_usage()
 
     async def _attempt(self, params: dict[str, Any]) -> None:
         result = self.result
         # A fresh accumulator per attempt: a retried request starts its message again.
         acc = result.accumulator = MessageAccumulator()
+        result.deltas, result.final_usage = 0, False
         text_blocks_seen = 0
         stream = await self._client.messages.create(**params, stream=True)
         async with stream:
@@ -147,6 +153,8 @@ class RoundStreamer:
                         self._sink.text("\n\n")
                     text_blocks_seen += 1
                 text = acc.feed(event)
+                if kind == "content_block_delta":
+                    result.deltas += 1
                 if text:
                     if result.first_text_at is None:
                         result.first_text_at = self._clock()
@@ -156,4 +164,12 @@ class RoundStreamer:
                     for name, value in acc.usage.items():
                         setattr(result, name, value)
                     result.stop_reason = acc.stop_reason
+                    result.final_usage = kind == "message_delta"
         result.content = acc.content()
+
+    def settle_usage(self) -> None:
+        """A stream cut before message_delta only has message_start's placeholder output count
+        (1): count each delta received as at least one token, a lower bound."""
+        result = self.result
+        if not result.final_usage:
+            result.output_tokens = max(result.output_tokens, result.deltas)

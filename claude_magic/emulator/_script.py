@@ -144,6 +144,8 @@ class Rule(_Strict):
     regex: str | None = None
     tools: bool | None = None
     tool_result: bool | None = None
+    #: The request ends with an assistant turn to continue from (a prefill).
+    prefill: bool | None = None
     model: str | None = None
     # The answer; no blocks means the emulator's default answer.
     blocks: list[Block] = Field(default_factory=list)
@@ -215,6 +217,12 @@ class Rule(_Strict):
             return False
         if self.tool_result is not None and self.tool_result != last_user_has_tool_result(messages):
             return False
+        if self.prefill is not None:
+            ends_with_assistant = bool(messages) and isinstance(messages[-1], Mapping) and (
+                messages[-1].get("role") == "assistant"
+            )
+            if self.prefill != ends_with_assistant:
+                return False
         return self.model is None or self.model == body.get("model")
 
     @property

@@ -95,7 +95,9 @@ class Emulator:
         if self.running:
             return self
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, so asyncio turns Nagle's algorithm off: without it a small SSE event on
+        # a reused connection can wait ~40 ms for the previous one's ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self._host, self._port))

@@ -25,3 +25,15 @@ def test_sampling_options_send_temperature_with_the_version_that_takes_it():
         assert server.requests[-1].body["temperature"] == 0.3
         assert server.requests[-1].headers["anthropic-version"] == "2023-06-01"
     assert sampling_options(temperature=None) == {}
+
+
+def test_prefill_rule_matches_only_a_request_ending_with_an_assistant_turn():
+    rules = {"rules": [{"prefill": True, "blocks": [{"type": "text", "text": " continued."}]},
+                       {"blocks": [{"type": "text", "text": "Fresh."}]}]}
+    with serve(rules) as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
+        fresh = client.messages.create(**ASK)
+        continued = client.messages.create(
+            **{**ASK, "messages": [*ASK["messages"], {"role": "assistant", "content": "Partial"}]}
+        )
+    assert fresh.content[0].text == "Fresh."
+    assert continued.content[0].text == " continued."

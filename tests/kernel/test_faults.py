@@ -197,3 +197,20 @@ def test_the_key_never_reaches_outputs_records_or_the_usage_log(kernel, emulator
         with pytest.raises(anthropic.RateLimitError) as raised:
             client.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=[{"role": "user", "content": "x"}])
     assert TEST_KEY in str(raised.value.body)
+
+
+def test_a_cut_stream_counts_its_deltas_as_output_tokens(kernel, emulator):
+    use_script(emulator, [{"drop_after": 6, "blocks": [{"type": "text", "text": TEXT}]}])
+    kernel.run("%%claude\nhello")
+    record = last_record(kernel)
+    # message_start says 1 output token; six deltas arrived before the drop: at least six.
+    assert record["status"] == "error"
+    assert 6 <= record["output_tokens"] < len(TEXT.split())
+
+
+def test_retries_count_in_the_time_to_first_token_and_show_in_the_footer(kernel, emulator):
+    use_script(emulator, [{"status": 529, "times": 1, "retry_after_ms": 200, "blocks": [{"type": "text", "text": TEXT}]}])
+    run = kernel.run("%%claude\nhello")
+    assert last_record(kernel)["ttft_s"] >= 0.2  # the wait for the retry is part of it
+    footer = next(text for text in run.data("text/plain") if text.startswith("claude-sonnet-4-6 · "))
+    assert footer.endswith("· 1 retry")
