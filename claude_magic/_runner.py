@@ -12,7 +12,7 @@ import datetime as _dt
 import json
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from IPython.core.error import UsageError
 
@@ -30,8 +30,8 @@ from ._usage_table import format_footer
 __all__ = ["CellRunner", "Settings", "choose_sink"]
 
 
-class Settings:
-    """The ClaudeMagic traitlets the runner reads (duck-typed so tests can pass a namespace)."""
+class Settings(Protocol):
+    """The ClaudeMagic traitlets the runner reads."""
 
     display: str
     prices: dict[str, Any]
@@ -172,7 +172,7 @@ def _now_iso() -> str:
 class CellRunner:
     """One per kernel; ``run`` is awaited on the kernel's own loop for every cell."""
 
-    def __init__(self, *, shell: Any, settings: Any, session: KernelSession, history: list[UsageRecord]) -> None:
+    def __init__(self, *, shell: Any, settings: Settings, session: KernelSession, history: list[UsageRecord]) -> None:
         self._shell = shell
         self._settings = settings
         self._session = session
