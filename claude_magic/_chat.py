@@ -3,12 +3,12 @@
 Send and Stop are widget events. Send arrives while no cell runs (or on a kernel subshell's
 thread), so it is handed to the kernel's own event loop, captured when the Chat is created in
 a cell, with ``call_soon_threadsafe``; the answers stream there as one task, the same loop
-``%%claude`` cells use. Stop cancels that task's requests from any thread (``_StopSwitch``).
+``%%claude`` cells use. Stop cancels that task's requests from any thread (``StopSwitch``).
 
-Each answer streams through the magic's pieces: ``RoundStreamer`` with the magic's retry
-policy, the one client per loop, ``TurnResult.record`` for the usage record that lands in
-``claude_magic.history``, ``format_footer`` and ``describe_error`` for the lines under it,
-and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as safe
+Each answer streams through the magic's pieces: ``request_params``, ``RoundStreamer`` with
+the magic's retry policy, the one client per loop, and ``CellRunner.conclude``, which writes
+the usage record to ``claude_magic.history`` and the usage log and words the footer and the
+error line as for a cell; and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as safe
 HTML. With ``compare=[...]`` the same prompt goes to every model at once (``asyncio.gather``)
 and each model keeps its own thread of the conversation.
 """
@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as _dt
 import itertools
 import pathlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import anywidget
@@ -32,14 +30,13 @@ from IPython.core.error import UsageError
 
 from . import _client
 from ._conversation import Conversation
-from ._errors import MISSING_KEY_MESSAGE, describe_error, error_type
+from ._errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE
 from ._retry import RetryPolicy
-from ._runner import _StopSwitch
+from ._runner import StopSwitch, request_params
 from ._session import CellSpec
 from ._stream import RoundStreamer
 from ._turn import TurnResult
 from ._usage import UsageRecord
-from ._usage_table import format_footer
 from ._widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
@@ -77,16 +74,25 @@ def _magics() -> Any:
     return _extension._magics
 
 
+_standalone: Any = None
+
+
 def _settings() -> Any:
     """The loaded %%claude's settings (``%config ClaudeMagic``), else ClaudeMagic's defaults."""
+    global _standalone
     magics = _magics()
     if magics is not None:
         return magics
-    from ._magic import ClaudeMagic
+    if _standalone is None:
+        from ._magic import ClaudeMagic
 
-    traits = ClaudeMagic.class_traits()
-    names = ("model", "max_tokens", "max_retries", "retry_cap_s", "stall_timeout")
-    return SimpleNamespace(prices={}, **{name: traits[name].default_value for name in names})
+        _standalone = ClaudeMagic()  # defaults only; also owns a runner that records usage
+    return _standalone
+
+
+def _runner() -> Any:
+    """The runner that records usage (history and usage log) like a cell's."""
+    return _settings().runner
 
 
 def _kernel_loop() -> asyncio.AbstractEventLoop | None:
@@ -98,10 +104,6 @@ def _kernel_loop() -> asyncio.AbstractEventLoop | None:
 
     io_loop = getattr(getattr(get_ipython(), "kernel", None), "io_loop", None)
     return getattr(io_loop, "asyncio_loop", None)
-
-
-def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class _AnswerView:
@@ -172,7 +174,7 @@ class Chat(anywidget.AnyWidget):
         self._threads: dict[str | None, Conversation] = {}
         self._turn_ids = itertools.count(1)
         self._task: asyncio.Task[list[ChatAnswer]] | None = None
-        self._switches: list[_StopSwitch] = []
+        self._switches: list[StopSwitch] = []
         self.on_msg(self._handle_custom)
         _let_front_end_choose_subshell(self.comm)  # Stop during `await chat.send(...)`
 
@@ -240,7 +242,7 @@ class Chat(anywidget.AnyWidget):
         loop = asyncio.get_running_loop()
         self._loop = loop
         models = list(self.compare) or [self.model]
-        self._switches = [_StopSwitch(loop) for _ in models]
+        self._switches = [StopSwitch(loop) for _ in models]
         self.busy = True
         self._task = loop.create_task(self._turn(prompt, models, self._switches, cell=cell))
         self._task.add_done_callback(self._show_failure)
@@ -267,7 +269,7 @@ class Chat(anywidget.AnyWidget):
         except (ValueError, RuntimeError) as exc:
             self._post({"notice": str(exc)})
 
-    async def _turn(self, prompt: str, models: list[str], switches: list[_StopSwitch], *,
+    async def _turn(self, prompt: str, models: list[str], switches: list[StopSwitch], *,
                     cell: int | None) -> list[ChatAnswer]:
         turn = next(self._turn_ids)
         try:
@@ -288,19 +290,14 @@ class Chat(anywidget.AnyWidget):
         finally:
             self.busy = False
 
-    async def _answer(self, prompt: str, model: str, answer: list[int], stop: _StopSwitch, *,
+    async def _answer(self, prompt: str, model: str, answer: list[int], stop: StopSwitch, *,
                       client: Any, endpoint: _client.Endpoint, settings: Any, cell: int | None) -> ChatAnswer:
         thread = self._threads.setdefault(model if self.compare else None, Conversation())
         spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
                         temperature=self.temperature, out=None, new=False, once=False, cell=cell)
-        params: dict[str, Any] = {"model": model, "max_tokens": spec.max_tokens,
-                                  "messages": [*thread.messages(), {"role": "user", "content": prompt}]}
-        if spec.system:
-            params["system"] = spec.system
-        if spec.temperature is not None:
-            params["temperature"] = spec.temperature
+        params = request_params(spec, [*thread.messages(), {"role": "user", "content": prompt}])
         view = _AnswerView(self, answer)
-        turn = TurnResult(started_at=_now_iso())
+        turn = TurnResult()
         streamer = RoundStreamer(client, view, policy=RetryPolicy(max_retries=settings.max_retries,
                                                                   cap_s=settings.retry_cap_s))
         turn.rounds.append(streamer.result)
@@ -310,25 +307,9 @@ class Chat(anywidget.AnyWidget):
         except asyncio.CancelledError as exc:
             if not stop.requested.is_set():
                 interrupt = exc  # cancelled from outside (a kernel interrupt): finish, then re-raise
-        result = streamer.result
         stopped = interrupt is not None or stop.requested.is_set()
-        status = "interrupted" if stopped else ("error" if result.error is not None else "ok")
-        record = turn.record(spec, status=status, prices=settings.prices,
-                             error=error_type(result.error) if status == "error" and result.error else None)
-        from . import history
-
-        history.append(record)
-        footer = format_footer(record)
-        if result.stop_reason == "max_tokens":
-            footer += f" · stopped at max_tokens ({spec.max_tokens})"
-        text = turn.answer_text
-        if stopped:
-            error: str | None = "Stopped: the partial answer is kept." if text else "Stopped before any answer arrived."
-        elif result.error is not None:
-            error = describe_error(result.error, partial=result.shown_anything, base_url=endpoint.base_url,
-                                   stall_timeout=settings.stall_timeout, attempts=result.attempts)
-        else:
-            error = None
+        ended = _runner().conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=CHAT_RETRY_HINTS)
+        text, record, error, footer = ended.answer_text, ended.record, ended.error_line, ended.footer
         view.end(text, footer=footer, error=error)
         thread.record(answer[0], prompt, text)  # nothing is recorded for an empty answer
         if interrupt is not None:

@@ -19,7 +19,12 @@ MISSING_KEY_MESSAGE = (
     "or run %claude_offline to answer from the local emulator."
 )
 
-_RETRY_HINT = "Run %claude_retry to ask again, or %claude_retry --continue to continue from the partial answer."
+#: What to do next, for a cell and for the chat playground.
+CELL_RETRY_HINTS = (
+    "Run %claude_retry to try again.",
+    "Run %claude_retry to ask again, or %claude_retry --continue to continue from the partial answer.",
+)
+CHAT_RETRY_HINTS = ("Send it again.", "Send it again, or ask to continue.")
 
 # Fixed advice for the statuses a retry cannot fix.
 _STATUS_ADVICE = {
@@ -96,9 +101,13 @@ def describe_error(
     base_url: str | None = None,
     stall_timeout: float | None = None,
     attempts: int = 1,
+    hints: tuple[str, str] = CELL_RETRY_HINTS,
 ) -> str:
-    """One line naming what happened and the fix. ``partial``: text was already shown."""
-    tail = f" The partial answer above is kept. {_RETRY_HINT}" if partial else " Run %claude_retry to try again."
+    """One line naming what happened and the fix. ``partial``: text was already shown.
+
+    ``hints``: what to do next, without and with a partial answer.
+    """
+    tail = f" The partial answer above is kept. {hints[1]}" if partial else f" {hints[0]}"
     if isinstance(exc, anthropic.APIStatusError):
         message = _api_message(exc)
         if exc.status_code == 200 or (partial and exc.type):

@@ -8,16 +8,16 @@ what to do, and one usage record is written.
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import json
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from IPython.core.error import UsageError
 
 from . import _client
-from ._errors import MISSING_KEY_MESSAGE, describe_error, error_type, redact
+from ._errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
 from ._retry import RetryPolicy
 from ._session import CellSpec, KernelSession
 from ._sinks import MarkdownSink, Sink, TerminalSink
@@ -27,7 +27,7 @@ from ._usage import UsageRecord
 from ._usage_log import UsageLog, UsageLogError
 from ._usage_table import format_footer
 
-__all__ = ["CellRunner", "Settings", "choose_sink"]
+__all__ = ["CellRunner", "Conclusion", "Settings", "StopSwitch", "choose_sink", "request_params"]
 
 
 class Settings(Protocol):
@@ -63,7 +63,7 @@ def choose_sink(shell: Any, mode: str, *, on_stop: Callable[[], None]) -> Sink:
     return MarkdownSink()
 
 
-class _StopSwitch:
+class StopSwitch:
     """Stop from any thread: a widget's comm handler may run on a kernel subshell's thread.
 
     Each step of the cell (a request, a tool call) runs as its own task through ``run`` so
@@ -165,8 +165,23 @@ def _confirm(question: str) -> bool:
         return False
 
 
-def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+def request_params(spec: CellSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Messages API request for ``spec`` with these messages (the last is the new prompt)."""
+    params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
+    if spec.system:
+        params["system"] = spec.system
+    params.update(_client.sampling_options(temperature=spec.temperature))
+    return params
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """How a turn ended, as the user sees it: the record, its footer and the one-line error."""
+
+    record: UsageRecord
+    footer: str
+    error_line: str | None
+    answer_text: str
 
 
 class CellRunner:
@@ -203,11 +218,7 @@ class CellRunner:
         if spec.continue_from:
             # A prefilled assistant turn: the model continues from where the stream broke.
             messages.append({"role": "assistant", "content": spec.continue_from.rstrip()})
-        params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
-        if spec.system:
-            params["system"] = spec.system
-        params.update(_client.sampling_options(temperature=spec.temperature))
-        return params
+        return request_params(spec, messages)
 
     # -- the cell --------------------------------------------------------------------------
     async def run(self, spec: CellSpec, *, on_event: Callable[[Any, float], None] | None = None) -> str:
@@ -222,10 +233,10 @@ class CellRunner:
         params = self.build_params(spec)
         if toolbox is not None:
             params["tools"] = toolbox.definitions()
-        stop = _StopSwitch(asyncio.get_running_loop())
+        stop = StopSwitch(asyncio.get_running_loop())
         sink = choose_sink(self._shell, self._settings.display, on_stop=stop)
         policy = RetryPolicy(max_retries=self._settings.max_retries, cap_s=self._settings.retry_cap_s)
-        turn = TurnResult(started_at=_now_iso())
+        turn = TurnResult()
         sink = _ShownText(sink, turn)
 
         sink.begin()
@@ -238,8 +249,8 @@ class CellRunner:
                 interrupt = exc  # a kernel interrupt: finish the cell, then let it abort the queue
             if stop.task is not None and not stop.task.done():
                 stop.task.cancel()
-        status = "interrupted" if (interrupt is not None or stop.requested.is_set()) else None
-        text = self._finish(spec, turn, sink, status=status, endpoint=endpoint)
+        stopped = interrupt is not None or stop.requested.is_set()
+        text = self._finish(spec, turn, sink, stopped=stopped, endpoint=endpoint)
         if interrupt is not None:
             raise interrupt
         return text
@@ -265,7 +276,7 @@ class CellRunner:
         client: Any,
         sink: Sink,
         policy: RetryPolicy,
-        stop: _StopSwitch,
+        stop: StopSwitch,
         toolbox: Any,
         on_event: Callable[[Any, float], None] | None,
     ) -> None:
@@ -313,26 +324,24 @@ class CellRunner:
         sink.text(f"> ↳ {mark}{_short(outcome.display)}\n\n")
         return outcome
 
-    def _finish(
+    def conclude(
         self,
         spec: CellSpec,
         turn: TurnResult,
-        sink: Sink,
         *,
-        status: str | None,
+        stopped: bool,
         endpoint: _client.Endpoint,
-    ) -> str:
+        hints: tuple[str, str] = CELL_RETRY_HINTS,
+    ) -> Conclusion:
+        """Record a finished turn (history and usage log) and say how it ended."""
         last = turn.rounds[-1] if turn.rounds else RoundResult()
         exc = last.error
         answer = turn.answer_text
         text = (spec.continue_from or "") + answer if spec.continue_from else answer
-        if status is None:
-            status = "error" if exc is not None else "ok"
-        if status == "interrupted":
+        status = "interrupted" if stopped else ("error" if exc is not None else "ok")
+        if stopped:
             error_line: str | None = (
-                "Stopped: the partial answer is kept. Run %claude_retry --continue to go on from it."
-                if text
-                else "Stopped before any answer arrived."
+                f"Stopped: the partial answer is kept. {hints[1]}" if text else "Stopped before any answer arrived."
             )
         elif exc is not None:
             error_line = describe_error(
@@ -341,10 +350,11 @@ class CellRunner:
                 base_url=endpoint.base_url,
                 stall_timeout=self._settings.stall_timeout,
                 attempts=last.attempts,
+                hints=hints,
             )
         else:
             error_line = turn.note
-        record = turn.record(spec, status=status, error=error_type(exc) if exc is not None and status == "error" else None,
+        record = turn.record(spec, status=status, error=error_type(exc) if status == "error" and exc else None,
                              prices=self._settings.prices)
         self._history.append(record)
         log_problem = self._write_log(record)
@@ -354,15 +364,21 @@ class CellRunner:
             footer += f" · {retries} {'retry' if retries == 1 else 'retries'}"
         if last.stop_reason == "max_tokens":
             footer += f" · stopped at max_tokens ({spec.max_tokens})"
+        return Conclusion(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text)
+
+    def _finish(self, spec: CellSpec, turn: TurnResult, sink: Sink, *, stopped: bool,
+                endpoint: _client.Endpoint) -> str:
+        ended = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint)
         shown = (spec.continue_from or "") + turn.shown if spec.continue_from else turn.shown
-        sink.end(shown, footer=footer, error=error_line or log_problem)
+        sink.end(shown, footer=ended.footer, error=ended.error_line)
+        text = ended.answer_text
         if text and not spec.once:
             self._session.conversation.record(spec.cell_key, spec.prompt, text)
         if spec.out:
             self._shell.user_ns[spec.out] = text
         self._session.last_spec = spec
         self._session.last_partial = text
-        self._session.last_failed = status != "ok"
+        self._session.last_failed = ended.record.status != "ok"
         return text
 
     def _write_log(self, record: UsageRecord) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -13,11 +14,15 @@ from ._usage import TOKEN_FIELDS, UsageRecord
 __all__ = ["TurnResult"]
 
 
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
 @dataclass
 class TurnResult:
     """Every request of one cell: one, or one per round of tool calls."""
 
-    started_at: str
+    started_at: str = field(default_factory=_now_iso)
     rounds: list[RoundResult] = field(default_factory=list)
     tool_rounds: int = 0
     #: A line to show when the turn ended for a reason that is not an error (round limit).

@@ -125,3 +125,16 @@ def test_no_key_shows_the_magics_message_in_the_transcript(bare_kernel):
     assert {"turn": 1, "error": MISSING_KEY_MESSAGE} in _chat_updates(run)
     assert bare_kernel.value("answers[0].error") == MISSING_KEY_MESSAGE
     assert bare_kernel.value("len(claude_magic.history)") == 0
+
+
+def test_chat_usage_lands_in_the_usage_log_and_temperature_reaches_the_request(kernel, emulator):
+    kernel.run("import claude_magic\nchat = claude_magic.Chat(temperature=0.4)")
+    run = kernel.run("answers = await chat.send('Warm or cold?')")
+    assert run.status == "ok", run.all_text
+    assert kernel.value("answers[0].error") is None
+    request = [r for r in emulator.requests if r.path == "/v1/messages"][-1]
+    assert request.body["temperature"] == 0.4
+    assert request.headers["anthropic-version"] == "2023-06-01"
+    logged = kernel.value("[r.request_id for r in claude_magic._usage_log.UsageLog("
+                          "get_ipython().find_magic('claude').__self__.usage_log).read_all()]")
+    assert kernel.value("answers[0].record.request_id") in logged
