@@ -4,7 +4,8 @@ Each notebook is executed in a fresh kernel with nbclient, the way notebooks/exe
 saves them, with no API key in the environment. Output *values* are compared by
 ``pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg``; this test
 checks what must hold whatever the values: every cell runs, nothing is written to stderr
-(a warning or log line shows in red under a cell), and the first code cell says that the
+(a warning or log line shows in red under a cell), every widget displayed has a text/plain
+without a memory address (nbval compares it), and the first code cell says that the
 answers come from the local emulator, using the notebook's own script.
 """
 
@@ -70,6 +71,11 @@ def test_notebook_runs_offline_without_errors_or_stderr(path: Path, monkeypatch:
                 problems.append(f"code cell {number}: {output.ename}: {output.evalue}")
             elif output.output_type == "stream" and output.name == "stderr":
                 problems.append(f"code cell {number} wrote to stderr: {output.text!r}")
+            elif "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+                # nbval skips the widget view and compares text/plain: it must not vary.
+                plain = _text(output)
+                if re.search(r" at 0x[0-9a-f]+", plain):
+                    problems.append(f"code cell {number}: a widget without a deterministic text/plain: {plain!r}")
     assert not problems, "\n".join(problems)
 
     first = code_cells[0]
