@@ -15,10 +15,11 @@ from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "answer_bundle", "footer_bundle", "error_bundle"]
 
 #: Bytes of full-text repaint allowed per second on the plain display path. The plain path
-#: must resend the whole text each time (a display update replaces its output), so past 600
-#: characters it repaints less often (a 6 KB answer: twice a second) instead of flooding
-#: IOPub; a 10 s answer then costs about 130 KB. The widget path sends only new text.
-REPAINT_BYTES_PER_S = 12_000
+#: must resend the whole text each time (a display update replaces its output), so past 400
+#: characters it repaints less often (a 4 KB answer: twice a second) instead of flooding
+#: IOPub: an 8 KB answer streamed over 10 s then costs under 150 KB in all (measured by
+#: benchmarks/stream_cost.py). The widget path sends only new text and repaints 12.5 a second.
+REPAINT_BYTES_PER_S = 8_000
 
 
 class Sink(Protocol):
