@@ -139,8 +139,10 @@ class _ToolInputView:
                     self._last = now
                     name = self._names[event.index][0]
                     self._sink.notice(f"🔧 {name}({_short(''.join(self._buffers[event.index]))}")
-        elif kind == "content_block_stop":
-            self._buffers.pop(event.index, None)
+        elif kind == "content_block_stop" and event.index in self._buffers:
+            # The whole input, whatever the throttle skipped, before the tool runs.
+            name = self._names[event.index][0]
+            self._sink.notice(f"🔧 {name}({_short(''.join(self._buffers.pop(event.index)))})")
 
 
 def _chain(*handlers: Callable[[Any, float], None] | None) -> Callable[[Any, float], None]:

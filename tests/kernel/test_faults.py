@@ -38,6 +38,7 @@ def test_retryable_status_is_retried_with_a_visible_line_then_answers(kernel, em
     assert f"{name}: retrying in 0.1 s, retry 2 of 4" in updates
     assert run.data("text/plain")[1] == TEXT
     assert last_record(kernel)["status"] == "ok"
+    assert_next_cell_runs(kernel, emulator)
 
 
 def test_retry_after_header_sets_the_wait(kernel, emulator):
@@ -116,6 +117,7 @@ def test_client_errors_give_one_line_with_the_fix_and_no_retry(kernel, emulator,
     assert f"({status})" in line and fix in line and "\n" not in line
     assert TEST_KEY not in json.dumps([m for _, m in run.messages], default=str)
     assert last_record(kernel)["status"] == "error"
+    assert_next_cell_runs(kernel, emulator)
 
 
 def test_unknown_model_is_a_404_naming_the_fix(kernel, emulator):
@@ -130,6 +132,7 @@ def test_unreachable_server_is_retried_then_says_what_to_do(kernel, tmp_path):
     assert "Connection failed: retrying in" in live_updates(run)
     assert "Cannot reach http://127.0.0.1:9 after 2 attempts" in run.all_text
     assert last_record(kernel)["error"] == "connection_error"
+    assert not run.errors  # a line, not a traceback
 
 
 def test_claude_retry_runs_the_failed_cell_again(kernel, emulator):
