@@ -102,7 +102,7 @@ class _ShownText:
         self._sink.begin()
 
     def text(self, delta: str) -> None:
-        self._turn.shown += delta
+        self._turn.shown_parts.append(delta)
         self._sink.text(delta)
 
     def notice(self, line: str) -> None:

@@ -28,7 +28,8 @@ _RETRYABLE_STREAM_ERRORS = {"overloaded_error", "rate_limit_error", "api_error"}
 class RoundResult:
     """What one request produced, complete or not."""
 
-    text: str = ""
+    #: The text received, in pieces: joining once is linear, `+=` on an attribute per token is not.
+    parts: list[str] = field(default_factory=list)
     content: list[Any] = field(default_factory=list)  # blocks as dicts, for the conversation
     input_tokens: int = 0
     output_tokens: int = 0
@@ -46,6 +47,10 @@ class RoundResult:
     #: Content deltas received, and whether message_delta's final usage arrived.
     deltas: int = 0
     final_usage: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
     @property
     def shown_anything(self) -> bool:
@@ -147,9 +152,9 @@ class RoundStreamer:
                     on_event(event, (self._clock() - result.attempt_started) * 1000)
                 kind = event.type
                 if kind == "content_block_start" and getattr(event.content_block, "type", None) == "text":
-                    if text_blocks_seen and result.text:
+                    if text_blocks_seen and result.parts:
                         # Separate text blocks (around tool calls) as paragraphs.
-                        result.text += "\n\n"
+                        result.parts.append("\n\n")
                         self._sink.text("\n\n")
                     text_blocks_seen += 1
                 text = acc.feed(event)
@@ -158,7 +163,7 @@ class RoundStreamer:
                 if text:
                     if result.first_text_at is None:
                         result.first_text_at = self._clock()
-                    result.text += text
+                    result.parts.append(text)
                     self._sink.text(text)
                 elif kind in ("message_start", "message_delta"):
                     for name, value in acc.usage.items():

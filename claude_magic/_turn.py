@@ -27,8 +27,12 @@ class TurnResult:
     tool_rounds: int = 0
     #: A line to show when the turn ended for a reason that is not an error (round limit).
     note: str | None = None
-    #: Everything the sink was given: answer text plus tool lines.
-    shown: str = ""
+    #: Everything the sink was given (answer text plus tool lines), in pieces.
+    shown_parts: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        return "".join(self.shown_parts)
 
     @property
     def answer_text(self) -> str:
