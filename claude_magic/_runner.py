@@ -380,7 +380,6 @@ class CellRunner:
             self._shell.user_ns[spec.out] = text
         self._session.last_spec = spec
         self._session.last_partial = text
-        self._session.last_failed = ended.record.status != "ok"
         return text
 
     def _write_log(self, record: UsageRecord) -> str | None:

@@ -39,7 +39,6 @@ class KernelSession:
     emulator: Any = None  # claude_magic.emulator.Emulator while %claude_offline is on
     last_spec: CellSpec | None = None
     last_partial: str = ""
-    last_failed: bool = False
 
     @property
     def offline_url(self) -> str | None:
