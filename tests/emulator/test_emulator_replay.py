@@ -80,7 +80,7 @@ def test_replay_delay_spaces_the_records() -> None:
 
     assert kinds[:3] == ["message_start", "content_block_start", "ping"]
     assert len(times) == 9
-    assert times[-1] - times[0] >= 8 * 0.05 - 0.01
+    assert times[-1] - times[0] >= 8 * 0.05 / 2  # paced (unpaced spans ~0 s); loose for loaded machines
 
 
 def test_replay_refuses_a_request_that_does_not_stream(replayers: dict[Path, str]) -> None:

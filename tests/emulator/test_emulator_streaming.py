@@ -16,7 +16,6 @@ from claude_magic.emulator import Emulator, Script
 from .helpers import KEY, MODEL, deltas, user
 
 # Sleeps run on the monotonic clock and records use time.time(): allow clock granularity.
-SLACK = 0.01
 ID = re.compile(r"^(msg|toolu|req)_[0-9A-Za-z]{24,}$")
 
 
@@ -270,8 +269,10 @@ def test_ttft_and_tokens_per_second_pace_the_deltas(server: Emulator, client: an
     started = record.sent[0][0]
     sent = deltas(server)
     assert len(sent) == 9
-    assert sent[0] - started >= 0.25 - SLACK
-    assert 8 / 40 - SLACK <= sent[-1] - sent[0] < 8 / 40 + 0.15
+    # Pacing can only be seen in time; the lower bounds are halved so a loaded machine, where
+    # a late write shortens a measured span, cannot fail them, while no pacing (~0 s) still does.
+    assert sent[0] - started >= 0.25 / 2
+    assert 8 / 40 / 2 <= sent[-1] - sent[0] < 8 / 40 + 0.15
 
 
 def test_thirty_streams_at_once_keep_their_own_pace(server: Emulator) -> None:
@@ -294,7 +295,9 @@ def test_thirty_streams_at_once_keep_their_own_pace(server: Emulator) -> None:
     assert elapsed < alone * 3  # one after another would take 30 times as long
     for index in range(30):
         sent = deltas(server, index)
-        assert alone - SLACK <= sent[-1] - sent[0] < alone + 0.3
+        # Paced, not dumped at once (an unpaced stream spans ~0 s). The bound is loose on
+        # purpose: on a loaded machine a late first write shortens the measured span.
+        assert alone / 2 <= sent[-1] - sent[0] < alone + 0.3
 
 
 def test_async_client_streams_and_creates(server: Emulator) -> None:
