@@ -84,11 +84,13 @@ def test_compare_sends_one_prompt_to_two_models_at_once(kernel, emulator):
     kernel.run("import claude_magic\n"
                "pair = claude_magic.Chat(compare=['claude-sonnet-4-6', 'claude-haiku-4-5'])\n"
                "before = len(claude_magic.history)")
-    started = time.monotonic()
     run = kernel.run("answers = await pair.send('Hi both')")
-    elapsed = time.monotonic() - started
     assert run.status == "ok", run.all_text
-    assert elapsed < 0.95, "the two requests did not run at the same time"
+    # At the same time: both requests reached the server before either answer began
+    # (each waits 0.5 s before its first delta), which one after the other cannot do.
+    first, second = [r for r in emulator.requests if r.path == "/v1/messages"][-2:]
+    first_delta = min(at for r in (first, second) for at, kind in r.sent if kind == "content_block_delta")
+    assert second.received_at < first_delta, "the two requests did not run at the same time"
     assert kernel.value("[(a.model, a.text) for a in answers]") == [
         ["claude-sonnet-4-6", "Sonnet says hi."], ["claude-haiku-4-5", "Haiku says hi."]]
     records = kernel.value("[r.as_dict() for r in claude_magic.history[before:]]")
