@@ -6,13 +6,13 @@ import time
 from typing import Any
 
 from ._raw_view import TEXT_HEADER, RawTable, render_text
+from ._sinks import EMPTY_BUNDLE
 
 __all__ = ["RawEventsView"]
 
 #: Events the SDK's stream helper derives from the raw ones; the raw view shows the wire.
 _DERIVED = {"text", "input_json", "citation", "thinking", "signature"}
 
-_EMPTY = {"text/plain": ""}
 
 
 class RawEventsView:
@@ -33,7 +33,7 @@ class RawEventsView:
         if self._in_kernel:
             from IPython.display import display
 
-            self._handle = display(_EMPTY, raw=True, display_id=True)
+            self._handle = display(EMPTY_BUNDLE, raw=True, display_id=True)
         else:
             print(TEXT_HEADER.rstrip())
 
@@ -57,7 +57,7 @@ class RawEventsView:
             return
         from IPython.display import display
 
-        self._handle.update(_EMPTY, raw=True)
+        self._handle.update(EMPTY_BUNDLE, raw=True)
         display(self._bundle(), raw=True)
 
     def _bundle(self) -> dict[str, str]:

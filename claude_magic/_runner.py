@@ -23,7 +23,7 @@ from ._session import CellSpec, KernelSession
 from ._sinks import MarkdownSink, Sink, TerminalSink
 from ._stream import RoundResult, RoundStreamer
 from ._turn import TurnResult
-from ._usage import UsageRecord
+from ._usage import UsageHistory, UsageRecord
 from ._usage_log import UsageLog, UsageLogError
 from ._usage_table import format_footer
 
@@ -113,36 +113,34 @@ class _ShownText:
 
 
 class _ToolInputView:
-    """Shows a tool call's name and its input forming, from the input_json_delta fragments."""
+    """Shows a tool call's name and its input forming, from the round's accumulator."""
 
     REFRESH_S = 0.1
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Sink, result: Callable[[], RoundResult]) -> None:
         self._sink = sink
-        self._names: dict[int, tuple[str, str]] = {}
-        self._buffers: dict[int, list[str]] = {}
+        self._result = result
         self._last = 0.0
 
     def on_event(self, event: Any, ms: float) -> None:
         kind = event.type
-        if kind == "content_block_start" and event.content_block.type == "tool_use":
-            block = event.content_block
-            self._names[event.index] = (block.name, block.id)
-            self._buffers[event.index] = []
-            self._sink.notice(f"🔧 {block.name}(…)")
-        elif kind == "content_block_delta" and event.index in self._buffers:
-            fragment = getattr(event.delta, "partial_json", None)
-            if fragment:
-                self._buffers[event.index].append(fragment)
-                now = time.monotonic()
-                if now - self._last >= self.REFRESH_S:
-                    self._last = now
-                    name = self._names[event.index][0]
-                    self._sink.notice(f"🔧 {name}({_short(''.join(self._buffers[event.index]))}")
-        elif kind == "content_block_stop" and event.index in self._buffers:
+        if kind not in ("content_block_start", "content_block_delta", "content_block_stop"):
+            return
+        accumulator = self._result().accumulator
+        block = accumulator.blocks.get(event.index) if accumulator is not None else None
+        if block is None or block.type != "tool_use":
+            return
+        name = block.data.get("name", "?")
+        if kind == "content_block_start":
+            self._sink.notice(f"🔧 {name}(…)")
+        elif kind == "content_block_delta":
+            now = time.monotonic()
+            if now - self._last >= self.REFRESH_S:
+                self._last = now
+                self._sink.notice(f"🔧 {name}({_short(block.raw_input)}")
+        else:
             # The whole input, whatever the throttle skipped, before the tool runs.
-            name = self._names[event.index][0]
-            self._sink.notice(f"🔧 {name}({_short(''.join(self._buffers.pop(event.index)))})")
+            self._sink.notice(f"🔧 {name}({_short(block.raw_input)})")
 
 
 def _chain(*handlers: Callable[[Any, float], None] | None) -> Callable[[Any, float], None]:
@@ -189,7 +187,7 @@ class Conclusion:
 class CellRunner:
     """One per kernel; ``run`` is awaited on the kernel's own loop for every cell."""
 
-    def __init__(self, *, shell: Any, settings: Settings, session: KernelSession, history: list[UsageRecord]) -> None:
+    def __init__(self, *, shell: Any, settings: Settings, session: KernelSession, history: UsageHistory) -> None:
         self._shell = shell
         self._settings = settings
         self._session = session
@@ -200,7 +198,7 @@ class CellRunner:
         budget = self._settings.budget_usd
         if budget is None:
             return
-        spent = sum(r.cost_usd or 0.0 for r in self._history)
+        spent = self._history.total_cost()
         if spent >= budget:
             raise UsageError(
                 f"Budget reached: ${spent:.4f} spent of ${budget:.2f} in this kernel. "
@@ -285,7 +283,7 @@ class CellRunner:
         """One request, then one more per round of tool calls, until the model stops asking."""
         max_rounds = self._settings.max_tool_rounds
         while True:
-            tool_view = _ToolInputView(sink)
+            tool_view = _ToolInputView(sink, lambda: streamer.result)
             streamer = RoundStreamer(client, sink, policy=policy, on_event=_chain(on_event, tool_view.on_event))
             turn.rounds.append(streamer.result)
             await stop.run(streamer.run(params))

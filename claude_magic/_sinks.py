@@ -12,7 +12,7 @@ from typing import Any, Callable, Protocol, TextIO
 
 from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
 
-__all__ = ["Sink", "MarkdownSink", "TerminalSink", "answer_bundle", "footer_bundle", "error_bundle"]
+__all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
 #: Bytes of full-text repaint allowed per second on the plain display path. The plain path
 #: must resend the whole text each time (a display update replaces its output), so past 400
@@ -47,6 +47,21 @@ def footer_bundle(footer: str) -> dict[str, str]:
 
 def error_bundle(error: str) -> dict[str, str]:
     return {"text/plain": f"⚠ {error}"}
+
+
+def show_final(
+    text: str, *, footer: str, error: str | None, markdown: bool = True, display: Callable[..., Any] | None = None
+) -> None:
+    """How every kernel sink ends: the answer, the footer, the error line, each a new output,
+    so a notebook saves alike whichever sink showed the stream."""
+    if display is None:
+        from IPython.display import display
+    if text:
+        display(answer_bundle(text, markdown=markdown), raw=True)
+    if footer:
+        display(footer_bundle(footer), raw=True)
+    if error:
+        display(error_bundle(error), raw=True)
 
 
 #: The live area's first display, the same every time: nbval compares a display_id's first
@@ -94,12 +109,7 @@ class MarkdownSink:
         self._coalescer.cancel()
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
-        if text:
-            self._display(answer_bundle(text, markdown=self._markdown), raw=True)
-        if footer:
-            self._display(footer_bundle(footer), raw=True)
-        if error:
-            self._display(error_bundle(error), raw=True)
+        show_final(text, footer=footer, error=error, markdown=self._markdown, display=self._display)
 
     def _repaint(self, batch: str) -> None:
         self._shown += batch

@@ -148,8 +148,6 @@ class RoundStreamer:
             result.request_id = stream.response.headers.get("request-id")
             on_event = self._on_event
             async for event in stream:
-                if on_event is not None:
-                    on_event(event, (self._clock() - result.attempt_started) * 1000)
                 kind = event.type
                 if kind == "content_block_start" and getattr(event.content_block, "type", None) == "text":
                     if text_blocks_seen and result.parts:
@@ -158,6 +156,9 @@ class RoundStreamer:
                         self._sink.text("\n\n")
                     text_blocks_seen += 1
                 text = acc.feed(event)
+                if on_event is not None:
+                    # After feeding, so a handler sees the accumulator with this event in it.
+                    on_event(event, (self._clock() - result.attempt_started) * 1000)
                 if kind == "content_block_delta":
                     result.deltas += 1
                 if text:

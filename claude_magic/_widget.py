@@ -34,7 +34,7 @@ from IPython.display import DisplayHandle, display
 
 from ._coalesce import Coalescer
 from ._markdown import list_marker, render_html, split_blocks
-from ._sinks import EMPTY_BUNDLE, answer_bundle, error_bundle, footer_bundle
+from ._sinks import EMPTY_BUNDLE, show_final
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
@@ -285,13 +285,7 @@ class WidgetSink:
         if self._widget is not None:
             _front_end.retire(self._widget)
         self._widget = self._handle = self._feed = None
-        # The same outputs as every other sink, so a notebook saves alike whatever showed it.
-        if text:
-            display(answer_bundle(text), raw=True)
-        if footer:
-            display(footer_bundle(footer), raw=True)
-        if error:
-            display(error_bundle(error), raw=True)
+        show_final(text, footer=footer, error=error)
 
 
 def widget_frontend_available() -> bool:
