@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._usage import UsageHistory, UsageRecord
+from .usage.record import UsageHistory, UsageRecord
 
 __all__ = [
     "backend",
@@ -35,7 +35,7 @@ def backend(script: Any = None, *, live: bool | None = None) -> Any:
     Prints which it chose when displayed; ``.client()`` and ``.async_client()`` build SDK
     clients pointed at it, and a loaded ``%%claude`` uses it too.
     """
-    from ._backend import backend as choose
+    from .core.backend import backend as choose
 
     return choose(script, live=live)
 
@@ -43,19 +43,19 @@ def backend(script: Any = None, *, live: bool | None = None) -> Any:
 def __getattr__(name: str) -> Any:
     # Chat pulls in widgets: import it only when asked for.
     if name == "Chat":
-        from ._chat import Chat
+        from .display.chat import Chat
 
         return Chat
     raise AttributeError(f"module 'claude_magic' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from ._extension import load
+    from .ipython.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from ._extension import unload
+    from .ipython.extension import unload
 
     unload(ipython)

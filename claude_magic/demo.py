@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     import nbformat
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._backend import live_requested
+    from .core.backend import live_requested
 
     if not live_requested():
         print("No ANTHROPIC_API_KEY with CLAUDE_MAGIC_LIVE=1: answers come from the local emulator, offline.\n")

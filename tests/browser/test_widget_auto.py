@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 STATE = (
-    "from claude_magic import _widget\n"
+    "from claude_magic.display import widget as _widget\n"
     "print('renders', _widget.front_end_renders_widgets(), 'waiting', _widget._front_end.waiting)"
 )
 CHOICE = (
-    "from claude_magic._runner import choose_sink\n"
+    "from claude_magic.core.pipeline import choose_sink\n"
     "print('auto', type(choose_sink(get_ipython(), 'auto', on_stop=lambda: None)).__name__)"
 )
-FAST = "from claude_magic._widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
+FAST = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
 
 
 def _run(nb: Any, index: int) -> str:

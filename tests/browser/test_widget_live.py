@@ -7,7 +7,7 @@ from typing import Any
 
 STREAM = """
 import asyncio, threading
-from claude_magic._widget import WidgetSink
+from claude_magic.display.widget import WidgetSink
 
 answer = {answer!r}
 loop = asyncio.get_running_loop()
@@ -153,7 +153,7 @@ def test_stop_reaches_python_while_the_cell_runs(open_notebook) -> None:
 
 BLOCKING = """
 import threading, time
-from claude_magic._widget import WidgetSink
+from claude_magic.display.widget import WidgetSink
 
 stop = threading.Event()
 stopped_on = []
@@ -189,7 +189,7 @@ def test_stop_reaches_python_while_the_main_thread_is_blocked(open_notebook) -> 
 
 FAST_8K = """
 import asyncio
-from claude_magic._widget import WidgetSink
+from claude_magic.display.widget import WidgetSink
 section = "## Part {n}\\n\\nA paragraph about part {n} with **bold** and `code`.\\n\\n- one\\n- two\\n\\n"
 answer = "".join(section.format(n=n) for n in range(200))[:8000]
 sink = WidgetSink()
@@ -202,7 +202,7 @@ sink.end(answer, footer="done", error=None)
 
 
 def test_browser_receives_little_for_a_fast_8k_answer(open_notebook) -> None:
-    nb = open_notebook(["import claude_magic._widget", FAST_8K])
+    nb = open_notebook(["import claude_magic.display.widget", FAST_8K])
     nb.run(0)
     nb.wait_done(0)
     nb.page.wait_for_timeout(500)

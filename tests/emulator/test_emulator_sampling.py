@@ -5,7 +5,7 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from claude_magic._client import sampling_options
+from claude_magic.core.client import sampling_options
 from claude_magic.emulator import serve
 
 ASK = {"model": "claude-opus-4-8", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}

@@ -13,7 +13,7 @@ from typing import Any
 from conftest import use_script
 from kernel_harness import Kernel
 
-from claude_magic._errors import MISSING_KEY_MESSAGE
+from claude_magic.core.errors import MISSING_KEY_MESSAGE
 
 ANSWER = "# Hello\n\nA first paragraph of the answer.\n\n- one\n- two\n\nThe end of the answer."
 LONG = "".join(f"word{i} " for i in range(600))
@@ -137,6 +137,6 @@ def test_chat_usage_lands_in_the_usage_log_and_temperature_reaches_the_request(k
     request = [r for r in emulator.requests if r.path == "/v1/messages"][-1]
     assert request.body["temperature"] == 0.4
     assert request.headers["anthropic-version"] == "2023-06-01"
-    logged = kernel.value("[r.request_id for r in claude_magic._usage_log.UsageLog("
+    logged = kernel.value("[r.request_id for r in claude_magic.usage.log.UsageLog("
                           "get_ipython().find_magic('claude').__self__.usage_log).read_all()]")
     assert kernel.value("answers[0].record.request_id") in logged

@@ -139,7 +139,7 @@ def test_interrupt_keeps_partial_text_and_records_interrupted(kernel, emulator):
     assert "partial answer is kept" in run.all_text
     record = kernel.value("claude_magic.history[-1].as_dict()")
     assert record["status"] == "interrupted"
-    assert kernel.value("claude_magic._extension._magics.session.conversation.messages()[-1]['content']") == partial
+    assert kernel.value("claude_magic.ipython.extension._magics.session.conversation.messages()[-1]['content']") == partial
     use_script(emulator, [{"blocks": [{"type": "text", "text": "Ready again."}]}])
     after = kernel.run("%%claude\nStill there?")
     assert after.status == "ok" and "Ready again." in after.data("text/plain")
@@ -149,7 +149,7 @@ def test_usage_log_survives_a_kernel_restart(kernel, emulator):
     kernel.run("%%claude\nremember me")
     kernel.restart()
     kernel.run("%load_ext claude_magic")
-    records = kernel.value("[r.as_dict() for r in claude_magic._usage_log.UsageLog("
+    records = kernel.value("[r.as_dict() for r in claude_magic.usage.log.UsageLog("
                            "get_ipython().find_magic('claude').__self__.usage_log).read_all()]")
     assert len(records) == 1 and records[0]["status"] == "ok"
     run = kernel.run("%claude_usage --all")

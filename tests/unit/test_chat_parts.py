@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from claude_magic import Chat
-from claude_magic._chat import ChatAnswer
-from claude_magic._errors import MISSING_KEY_MESSAGE
+from claude_magic.display.chat import ChatAnswer
+from claude_magic.core.errors import MISSING_KEY_MESSAGE
 
-PACKAGE = Path(__file__).resolve().parents[2] / "claude_magic"
+PACKAGE = Path(__file__).resolve().parents[2] / "claude_magic" / "display"
 
 
 def test_text_repr_is_deterministic() -> None:
@@ -31,9 +31,9 @@ def test_text_repr_is_deterministic() -> None:
 
 def test_the_chat_module_carries_the_live_area_module_once() -> None:
     source = Chat._esm
-    assert './_widget.js"' not in source  # a blob-loaded module cannot import a relative path
+    assert './widget.js"' not in source  # a blob-loaded module cannot import a relative path
     [encoded] = re.findall(r'from "data:text/javascript;base64,([A-Za-z0-9+/=]+)";', source)
-    assert base64.b64decode(encoded) == (PACKAGE / "_widget.js").read_bytes()
+    assert base64.b64decode(encoded) == (PACKAGE / "widget.js").read_bytes()
 
 
 def _sent(chat: Chat) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claude_magic._conversation import Conversation
+from claude_magic.core.conversation import Conversation
 
 
 def _texts(messages: list[dict]) -> list[tuple[str, object]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claude_magic._markdown import list_marker, render_html, safe_markdown, split_blocks
+from claude_magic.display.markdown import list_marker, render_html, safe_markdown, split_blocks
 
 ATTACKS = [
     "<script>alert(1)</script>",

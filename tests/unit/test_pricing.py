@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from claude_magic._pricing import PRICES, ModelPrice, cost_usd, price_for
+from claude_magic.usage.pricing import PRICES, ModelPrice, cost_usd, price_for
 
 
 @pytest.mark.parametrize(

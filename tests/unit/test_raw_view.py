@@ -1,4 +1,4 @@
-"""The --raw event table (claude_magic._raw_view)."""
+"""The --raw event table (claude_magic.display.raw_view)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from anthropic.types import (
 from anthropic.types.raw_message_delta_event import Delta
 from anthropic.types.shared import ErrorResponse, OverloadedError
 
-from claude_magic._raw_view import (
+from claude_magic.display.raw_view import (
     TEXT_HEADER,
     EventRow,
     RawTable,

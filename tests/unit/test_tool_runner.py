@@ -1,4 +1,4 @@
-"""Running tool calls safely (claude_magic._tool_runner)."""
+"""Running tool calls safely (claude_magic.tools.runner)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import pydantic
 import pytest
 
-from claude_magic._tool_runner import DISPLAY_LIMIT, ToolBox, ToolOutcome, resolve_tools
-from claude_magic._tool_schema import ToolDefinitionError
+from claude_magic.tools.runner import DISPLAY_LIMIT, ToolBox, ToolOutcome, resolve_tools
+from claude_magic.tools.schema import ToolDefinitionError
 
 CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 

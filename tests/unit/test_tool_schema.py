@@ -1,4 +1,4 @@
-"""Python functions -> Anthropic tool definitions (claude_magic._tool_schema)."""
+"""Python functions -> Anthropic tool definitions (claude_magic.tools.schema)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import jsonschema
 import pydantic
 import pytest
 
-from claude_magic._tool_schema import ToolDefinitionError, describe_tool, tool_definition
+from claude_magic.tools.schema import ToolDefinitionError, describe_tool, tool_definition
 
 
 class Unit(enum.Enum):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from claude_magic._usage import UsageRecord
-from claude_magic._usage_log import UsageLog, UsageLogError, default_log_path
+from claude_magic.usage.record import UsageRecord
+from claude_magic.usage.log import UsageLog, UsageLogError, default_log_path
 
 
 def _record(cell: int, **kw: object) -> UsageRecord:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from claude_magic._usage import RECORD_FIELDS, UsageRecord
-from claude_magic._usage_table import COLUMNS, export_usage, format_footer, usage_table
+from claude_magic.usage.record import RECORD_FIELDS, UsageRecord
+from claude_magic.usage.table import COLUMNS, export_usage, format_footer, usage_table
 
 FIRST = UsageRecord(
     cell=1,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from IPython.core.events import EventManager, available_events
 
-from claude_magic import _widget
-from claude_magic._markdown import render_html
-from claude_magic._widget import (
+from claude_magic.display import widget as _widget
+from claude_magic.display.markdown import render_html
+from claude_magic.display.widget import (
     TAIL_RENDER_LIMIT,
     LiveArea,
     _LiveText,
@@ -104,7 +104,7 @@ def test_stop_messages_go_where_the_front_end_sends_them() -> None:
         def _reply_subshell_for(self, data: Any, default: str | None) -> str | None:
             return None
 
-    from claude_magic._widget import _let_front_end_choose_subshell
+    from claude_magic.display.widget import _let_front_end_choose_subshell
 
     comm = FakeComm()
     _let_front_end_choose_subshell(comm)
@@ -181,8 +181,8 @@ def test_unrendered_areas_close_after_the_next_cell(front_end: Any) -> None:
 
 
 def test_auto_uses_markdown_once_an_area_ended_unrendered(front_end: Any) -> None:
-    from claude_magic._runner import choose_sink
-    from claude_magic._sinks import MarkdownSink
+    from claude_magic.core.pipeline import choose_sink
+    from claude_magic.display.sinks import MarkdownSink
 
     front_end.renders = False
     shell = type("ZMQInteractiveShell", (), {})()

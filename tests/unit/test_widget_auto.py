@@ -33,7 +33,7 @@ def emulator() -> Iterator[Any]:
 def kernel(emulator: Any, tmp_path: Path) -> Iterator[Kernel]:
     env = kernel_env(tmp_path, ANTHROPIC_BASE_URL=emulator.url, ANTHROPIC_API_KEY="sk-ant-test-auto-0123456789")
     k = Kernel(env, cwd=str(tmp_path))
-    assert k.run("%load_ext claude_magic\nimport claude_magic._widget").status == "ok"
+    assert k.run("%load_ext claude_magic\nimport claude_magic.display.widget").status == "ok"
     yield k
     k.shutdown()
 
@@ -44,17 +44,17 @@ def _comm_opens(run: Any, model_name: str) -> list[str]:
 
 
 def test_auto_tries_the_widget_once_then_uses_markdown_without_a_front_end(kernel: Kernel) -> None:
-    assert kernel.value("claude_magic._widget.front_end_renders_widgets()") is None
+    assert kernel.value("claude_magic.display.widget.front_end_renders_widgets()") is None
     first = kernel.run("%%claude\nHello")
     assert first.status == "ok", first.all_text
     [area] = _comm_opens(first, "AnyModel")  # nothing known yet: the live area was tried
 
     # The next cell (any cell) sees the kernel marked, then closes the area that waited in vain.
-    probe = kernel.run("from claude_magic import _widget\n"
+    probe = kernel.run("from claude_magic.display import widget as _widget\n"
                        "print(_widget.front_end_renders_widgets(), _widget._front_end.waiting)")
     assert probe.stdout.split() == ["False", "1"]
     assert [m["content"]["comm_id"] for _, m in probe.of_type("comm_close")] == [area]
-    assert kernel.value("claude_magic._widget._front_end.waiting") == 0
+    assert kernel.value("claude_magic.display.widget._front_end.waiting") == 0
 
     second = kernel.run("%%claude\nAgain")
     assert second.status == "ok", second.all_text

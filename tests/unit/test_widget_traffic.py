@@ -12,7 +12,7 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from claude_magic._widget import LIVE_INTERVAL_S
+from claude_magic.display.widget import LIVE_INTERVAL_S
 
 # An 8,000-byte answer shaped like a real one: headings, paragraphs, lists, code, a table.
 SECTION = """## Step {n}: what happens
@@ -84,7 +84,7 @@ def _stream(pace_s: float) -> str:
     size = len(ANSWER) // DELTAS
     return f"""
 import asyncio
-from claude_magic._widget import WidgetSink
+from claude_magic.display.widget import WidgetSink
 answer = "".join({SECTION!r}.format(n=n) for n in range(40))[:8000]
 sink = WidgetSink()
 sink.begin()
@@ -96,7 +96,7 @@ sink.end(answer, footer="claude-test · 1 s", error=None)
 
 
 def _measure(kernel: BlockingKernelClient, pace_s: float) -> tuple[list[dict[str, Any]], float]:
-    _run(kernel, "import claude_magic._widget")  # imports are not part of the measurement
+    _run(kernel, "import claude_magic.display.widget")  # imports are not part of the measurement
     started = time.monotonic()
     messages = _run(kernel, _stream(pace_s))
     return messages, time.monotonic() - started
@@ -140,7 +140,7 @@ def test_paced_8k_answer_meets_the_iopub_target(kernel: BlockingKernelClient) ->
 
 
 def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKernelClient) -> None:
-    from claude_magic._markdown import render_html, split_blocks
+    from claude_magic.display.markdown import render_html, split_blocks
 
     messages, _seconds = _measure(kernel, 0.001)
     contents = [m["content"]["data"]["content"] for m in _updates(messages)]
@@ -153,7 +153,7 @@ def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKe
 
 
 def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) -> None:
-    code = "from claude_magic._widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
+    code = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
     first = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     second = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     assert [d["text/plain"] for d in first] == [d["text/plain"] for d in second] == [""]

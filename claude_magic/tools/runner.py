@@ -24,7 +24,7 @@ from typing import Any
 import pydantic
 import pydantic_core
 
-from ._tool_schema import ToolDefinitionError, ToolSpec, describe_tool
+from .schema import ToolDefinitionError, ToolSpec, describe_tool
 
 __all__ = ["ToolBox", "ToolOutcome", "resolve_tools", "DISPLAY_LIMIT"]
 

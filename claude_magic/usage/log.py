@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ._usage import RECORD_FIELDS, UsageRecord
+from .record import RECORD_FIELDS, UsageRecord
 
 __all__ = ["UsageLog", "UsageLogError", "default_log_path"]
 

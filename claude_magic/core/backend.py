@@ -77,7 +77,7 @@ class Backend:
 
 def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None = None) -> Backend:
     """Choose the backend (see the module docstring) and point a loaded %%claude at it."""
-    from .emulator import Emulator, Script
+    from ..emulator import Emulator, Script
 
     use_live = live_requested() if live is None else live
     if use_live:
@@ -86,7 +86,7 @@ def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None =
         loaded = Script.load(script) if script is not None else None
         name = Path(script).name if script is not None else None
         chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
-    from . import _extension
+    from ..ipython import extension as _extension
 
     if _extension._magics is not None:
         _extension._magics.use_backend(chosen)

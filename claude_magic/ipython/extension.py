@@ -16,7 +16,7 @@ __all__ = ["load", "unload", "run", "rewrite_cell"]
 
 _CELL_MAGIC = re.compile(r"^%%claude(?:\s|$)")
 _LINE_MAGIC = re.compile(r"^%(claude|claude_retry)(?:\s|$)")
-_RUNNER = "__import__('claude_magic._extension', fromlist=['run']).run"
+_RUNNER = "__import__('claude_magic.ipython.extension', fromlist=['run']).run"
 
 _magics: Any = None
 
@@ -51,7 +51,7 @@ def _autoawait_ready() -> bool:
 
 async def run(name: str, line: str, cell: str | None) -> None:
     """What a rewritten cell awaits."""
-    from ._aio import cancel_on_sigint, wake_loop_on_sigint
+    from .aio import cancel_on_sigint, wake_loop_on_sigint
 
     magics = _magics
     if magics is None:
@@ -90,7 +90,7 @@ def load(ipython: Any) -> None:
         return  # loading twice is harmless
     import anthropic  # noqa: F401 - 0.9 s on first import: pay it here, not in the first cell's timing
 
-    from ._magic import ClaudeMagic
+    from .magic import ClaudeMagic
 
     _magics = ClaudeMagic(shell=ipython)
     ipython.register_magics(_magics)
@@ -105,7 +105,7 @@ def unload(ipython: Any) -> None:
     magics = _magics
     if magics is None:
         return
-    from ._client import close_all_clients
+    from ..core.client import close_all_clients
 
     magics.session.stop_emulator()
     manager = ipython.magics_manager

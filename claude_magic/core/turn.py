@@ -6,10 +6,10 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ._pricing import cost_usd
-from ._session import CellSpec
-from ._stream import RoundResult
-from ._usage import TOKEN_FIELDS, UsageRecord
+from ..usage.pricing import cost_usd
+from .session import CellSpec
+from .stream import RoundResult
+from ..usage.record import TOKEN_FIELDS, UsageRecord
 
 __all__ = ["TurnResult"]
 

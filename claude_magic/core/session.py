@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._conversation import Conversation
+from .conversation import Conversation
 
 __all__ = ["KernelSession", "CellSpec"]
 

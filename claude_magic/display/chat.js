@@ -1,19 +1,19 @@
 // Chat playground: a transcript of turns, each with one answer per model, and the controls.
 //
 // Model text is untrusted: answers arrive as HTML rendered in Python by markdown-it with
-// html=False, through the live area's code (./_widget.js); prompts, notices, footers and errors
+// html=False, through the live area's code (./widget.js); prompts, notices, footers and errors
 // are only ever set as text.
 //
 // Messages from Python:
 //   {turn: id, prompt, models}        a new turn: the prompt, and one answer column per model
 //   {turn: id, error}                 the turn could not be sent (no API key, budget reached)
-//   {answer: [turn, i], add|tail|more} the live area's messages for that answer (see _widget.js)
+//   {answer: [turn, i], add|tail|more} the live area's messages for that answer (see widget.js)
 //   {answer: [turn, i], notice}       a status line under it ("" clears it)
 //   {answer: [turn, i], footer, error, done: true}   the answer is over
 //   {notice}                          a line under the controls ("" clears it)
 //   {reset: true}                     clear the transcript
 // To Python: {send: prompt}, {stop: true}.
-import { applyLive, createLiveBody, createLiveRecord, replayLive } from "./_widget.js";
+import { applyLive, createLiveBody, createLiveRecord, replayLive } from "./widget.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._raw_view import TEXT_HEADER, RawTable, render_text
-from ._sinks import EMPTY_BUNDLE
+from .raw_view import TEXT_HEADER, RawTable, render_text
+from .sinks import EMPTY_BUNDLE
 
 __all__ = ["RawEventsView"]
 

@@ -32,9 +32,9 @@ import ipywidgets
 import traitlets
 from IPython.display import DisplayHandle, display
 
-from ._coalesce import Coalescer
-from ._markdown import list_marker, render_html, split_blocks
-from ._sinks import EMPTY_BUNDLE, show_final
+from .coalesce import Coalescer
+from .markdown import list_marker, render_html, split_blocks
+from .sinks import EMPTY_BUNDLE, show_final
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
@@ -50,12 +50,12 @@ LIVE_INTERVAL_S = 0.08
 class LiveArea(anywidget.AnyWidget):
     """Shows a streamed answer: finished blocks appended once, the unfinished tail replaced.
 
-    Python sends it custom messages (see ``_widget.js``); the Stop button calls ``on_stop``,
+    Python sends it custom messages (see ``widget.js``); the Stop button calls ``on_stop``,
     on a kernel subshell's thread when the front end uses subshells, so it must be thread-safe.
     """
 
-    _esm = _HERE / "_widget.js"
-    _css = _HERE / "_widget.css"
+    _esm = _HERE / "widget.js"
+    _css = _HERE / "widget.css"
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:

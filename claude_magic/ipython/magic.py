@@ -16,10 +16,10 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
 
-from ._prompt import PromptError, interpolate
-from ._runner import CellRunner
-from ._session import CellSpec, KernelSession
-from ._usage_log import default_log_path
+from .prompt import PromptError, interpolate
+from ..core.pipeline import CellRunner
+from ..core.session import CellSpec, KernelSession
+from ..usage.log import default_log_path
 
 __all__ = ["ClaudeMagic"]
 
@@ -70,7 +70,7 @@ class ClaudeMagic(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        from . import history
+        from .. import history
 
         self.session = KernelSession()
         self.runner = CellRunner(shell=shell, settings=self, session=self.session, history=history)
@@ -112,7 +112,7 @@ class ClaudeMagic(Magics):
         if not spec.raw:
             await self.runner.run(spec)
             return
-        from ._raw_live import RawEventsView
+        from ..display.raw_live import RawEventsView
 
         view = RawEventsView()
         try:
@@ -192,9 +192,9 @@ class ClaudeMagic(Magics):
     @line_magic
     def claude_usage(self, line: str = "") -> Any:
         """Usage and timing of every %%claude run, with totals."""
-        from . import history
-        from ._usage_log import UsageLog, UsageLogError
-        from ._usage_table import export_usage, usage_table
+        from .. import history
+        from ..usage.log import UsageLog, UsageLogError
+        from ..usage.table import export_usage, usage_table
 
         args = parse_argstring(self.claude_usage, line)
         records = list(history)
@@ -219,8 +219,8 @@ class ClaudeMagic(Magics):
     @line_magic
     def claude_offline(self, line: str = "") -> None:
         """Answer from the local emulator (no network, no key needed) instead of the API."""
-        from ._backend import backend
-        from .emulator import ScriptError
+        from ..core.backend import backend
+        from ..emulator import ScriptError
 
         args = parse_argstring(self.claude_offline, line)
         if args.stop:
@@ -250,10 +250,10 @@ class ClaudeMagic(Magics):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            from ._aio import run_on_ipython_loop
+            from .aio import run_on_ipython_loop
 
             return run_on_ipython_loop(coro)
-        from ._aio import run_in_worker_thread
+        from .aio import run_in_worker_thread
 
         return run_in_worker_thread(coro)
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._usage import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
+from .record import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
 
 __all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage", "format_footer"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Protocol, TextIO
 
-from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
+from .coalesce import DEFAULT_INTERVAL_S, Coalescer
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
@@ -36,7 +36,7 @@ def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
     """The final answer as a display bundle: safe Markdown for people, the raw text for nbval."""
     if not markdown:
         return {"text/plain": text}
-    from ._markdown import safe_markdown
+    from .markdown import safe_markdown
 
     return {"text/markdown": safe_markdown(text), "text/plain": text}
 
@@ -122,7 +122,7 @@ class MarkdownSink:
             return
         body = self._shown + (f"\n\n*{self._notice}*" if self._notice and self._markdown else "")
         if self._markdown:
-            from ._markdown import safe_markdown
+            from .markdown import safe_markdown
 
             bundle = {"text/markdown": safe_markdown(body)}
         else:

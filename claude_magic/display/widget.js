@@ -14,7 +14,7 @@
 // cell that ends at once replaces its output before any view renders); {stop: true} when the
 // Stop button is pressed.
 //
-// The Chat (_chat.js) imports the named exports below to show each answer the same way.
+// The Chat (chat.js) imports the named exports below to show each answer the same way.
 
 /** Turn a string of trusted, already-escaped HTML into nodes. */
 function fragment(html) {

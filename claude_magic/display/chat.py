@@ -28,33 +28,33 @@ import anywidget
 import traitlets
 from IPython.core.error import UsageError
 
-from . import _client
-from ._conversation import Conversation
-from ._errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE
-from ._retry import RetryPolicy
-from ._runner import StopSwitch, request_params
-from ._session import CellSpec
-from ._stream import RoundStreamer
-from ._turn import TurnResult
-from ._usage import UsageRecord
-from ._widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
+from ..core import client as _client
+from ..core.conversation import Conversation
+from ..core.errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE
+from ..core.retry import RetryPolicy
+from ..core.pipeline import StopSwitch, request_params
+from ..core.session import CellSpec
+from ..core.stream import RoundStreamer
+from ..core.turn import TurnResult
+from ..usage.record import UsageRecord
+from .widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
 
 _HERE = pathlib.Path(__file__).parent
-_LIVE_IMPORT = re.compile(r'from "\./_widget\.js";')
+_LIVE_IMPORT = re.compile(r'from "\./widget\.js";')
 
 
 def _module_source() -> str:
-    """``_chat.js`` with its import of ``./_widget.js`` pointed at that file's text.
+    """``chat.js`` with its import of ``./widget.js`` pointed at that file's text.
 
     anywidget loads a widget's module from a blob URL, where a relative import cannot resolve;
     a data: URL of the live area's module lets both widgets share one copy of its DOM code.
     """
-    live = base64.b64encode((_HERE / "_widget.js").read_bytes()).decode()
-    chat = (_HERE / "_chat.js").read_text(encoding="utf-8")
+    live = base64.b64encode((_HERE / "widget.js").read_bytes()).decode()
+    chat = (_HERE / "chat.js").read_text(encoding="utf-8")
     source, found = _LIVE_IMPORT.subn(f'from "data:text/javascript;base64,{live}";', chat)
-    assert found == 1, "_chat.js must import from ./_widget.js exactly once"
+    assert found == 1, "chat.js must import from ./widget.js exactly once"
     return source
 
 
@@ -69,7 +69,7 @@ class ChatAnswer:
 
 
 def _magics() -> Any:
-    from . import _extension
+    from ..ipython import extension as _extension
 
     return _extension._magics
 
@@ -84,7 +84,7 @@ def _settings() -> Any:
     if magics is not None:
         return magics
     if _standalone is None:
-        from ._magic import ClaudeMagic
+        from ..ipython.magic import ClaudeMagic
 
         _standalone = ClaudeMagic()  # defaults only; also owns a runner that records usage
     return _standalone
@@ -137,7 +137,7 @@ class Chat(anywidget.AnyWidget):
     """
 
     _esm = _module_source()
-    _css = (_HERE / "_widget.css").read_text(encoding="utf-8") + (_HERE / "_chat.css").read_text(encoding="utf-8")
+    _css = (_HERE / "widget.css").read_text(encoding="utf-8") + (_HERE / "chat.css").read_text(encoding="utf-8")
 
     model = traitlets.Unicode(help="The model that answers (the first of `compare` when comparing).").tag(sync=True)
     models = traitlets.List(traitlets.Unicode(), help="The model selector's choices.").tag(sync=True)
@@ -225,7 +225,7 @@ class Chat(anywidget.AnyWidget):
         return self._start(content, cell=_current_cell())
 
     def _post(self, message: dict[str, Any], buffers: Any = None) -> None:
-        """A custom message to the front end (see ``_chat.js``)."""
+        """A custom message to the front end (see ``chat.js``)."""
         anywidget.AnyWidget.send(self, message, buffers)
 
     def stop(self) -> None:
@@ -336,6 +336,6 @@ def _current_cell() -> int | None:
 
 def _suggested_models() -> list[str]:
     """The selector's choices: current models of the price table, newest families first."""
-    from ._pricing import PRICES
+    from ..usage.pricing import PRICES
 
     return [m for m in PRICES if not m.startswith("claude-3")][:12]

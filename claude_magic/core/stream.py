@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import anthropic
 
-from ._accumulate import MessageAccumulator
-from ._errors import is_retryable, status_name
-from ._retry import RetryPolicy
-from ._sinks import Sink
+from .accumulate import MessageAccumulator
+from .errors import is_retryable, status_name
+from .retry import RetryPolicy
+from ..display.sinks import Sink
 
 __all__ = ["RoundResult", "RoundStreamer"]
 

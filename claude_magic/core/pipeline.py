@@ -16,16 +16,16 @@ from typing import Any, Callable, Protocol
 
 from IPython.core.error import UsageError
 
-from . import _client
-from ._errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
-from ._retry import RetryPolicy
-from ._session import CellSpec, KernelSession
-from ._sinks import MarkdownSink, Sink, TerminalSink
-from ._stream import RoundResult, RoundStreamer
-from ._turn import TurnResult
-from ._usage import UsageHistory, UsageRecord
-from ._usage_log import UsageLog, UsageLogError
-from ._usage_table import format_footer
+from . import client as _client
+from .errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
+from .retry import RetryPolicy
+from .session import CellSpec, KernelSession
+from ..display.sinks import MarkdownSink, Sink, TerminalSink
+from .stream import RoundResult, RoundStreamer
+from .turn import TurnResult
+from ..usage.record import UsageHistory, UsageRecord
+from ..usage.log import UsageLog, UsageLogError
+from ..usage.table import format_footer
 
 __all__ = ["CellRunner", "Conclusion", "Settings", "StopSwitch", "choose_sink", "request_params"]
 
@@ -56,7 +56,7 @@ def choose_sink(shell: Any, mode: str, *, on_stop: Callable[[], None]) -> Sink:
         return MarkdownSink(markdown=False)
     if mode == "markdown":
         return MarkdownSink()
-    from ._widget import WidgetSink, widget_frontend_available
+    from ..display.widget import WidgetSink, widget_frontend_available
 
     if mode == "widget" or widget_frontend_available():
         return WidgetSink(on_stop=on_stop)
@@ -259,8 +259,8 @@ class CellRunner:
         names = spec.tools if spec.tools is not None else self._settings.tools
         if not names:
             return None
-        from ._tool_runner import resolve_tools
-        from ._tool_schema import ToolDefinitionError
+        from ..tools.runner import resolve_tools
+        from ..tools.schema import ToolDefinitionError
 
         try:
             return resolve_tools(names, self._shell.user_ns)
@@ -308,7 +308,7 @@ class CellRunner:
             ]
 
     async def _call_tool(self, call: Any, toolbox: Any, sink: Sink, *, confirm: bool) -> Any:
-        from ._tool_runner import ToolOutcome
+        from ..tools.runner import ToolOutcome
 
         name, tool_use_id = call.data.get("name", "?"), call.data.get("id", "")
         raw = call.raw_input or json.dumps(call.data.get("input") or {}, ensure_ascii=False)

@@ -88,7 +88,7 @@ def run_on_ipython_loop(coro: Coroutine[Any, Any, Any]) -> Any:
 
 def run_in_worker_thread(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run on a private loop in a worker thread while this thread waits; Ctrl-C cancels it."""
-    from ._client import close_loop_clients
+    from ..core.client import close_loop_clients
 
     box: dict[str, Any] = {}
     ready = threading.Event()
