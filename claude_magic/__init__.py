@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .core.state import kernel_state as _kernel_state
 from .usage.record import UsageHistory, UsageRecord
 
 __all__ = [
@@ -22,11 +23,12 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-#: Every %%claude run of this kernel (failed and interrupted ones too), oldest first.
-history: UsageHistory = UsageHistory()
+#: Every %%claude run of this kernel (failed and interrupted ones too), oldest first. It is
+#: the kernel's own record (``core/state.py``), so ``%reload_ext claude_magic`` keeps it.
+history: UsageHistory = _kernel_state().history
 
-#: The raw stream events of the last ``%%claude --raw`` cell (see issue "raw events").
-events: list[Any] = []
+#: The raw stream events of the last ``%%claude --raw`` cell.
+events: list[Any] = _kernel_state().events
 
 
 def backend(script: Any = None, *, live: bool | None = None) -> Any:

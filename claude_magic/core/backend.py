@@ -86,8 +86,7 @@ def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None =
         loaded = Script.load(script) if script is not None else None
         name = Path(script).name if script is not None else None
         chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
-    from ..ipython import extension as _extension
+    from .state import kernel_state
 
-    if _extension._magics is not None:
-        _extension._magics.use_backend(chosen)
+    kernel_state().use_backend(chosen.emulator)
     return chosen

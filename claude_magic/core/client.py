@@ -24,8 +24,7 @@ __all__ = ["Endpoint", "sampling_options", "resolve_endpoint", "get_client", "Mi
 EMULATOR_KEY = "emulator-offline"
 
 
-class MissingKeyError(RuntimeError):
-    """No key in the environment and no offline emulator."""
+from ..exceptions import MissingKeyError
 
 
 @dataclass(frozen=True)

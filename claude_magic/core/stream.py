@@ -14,27 +14,24 @@ from typing import Any, Callable
 
 import anthropic
 
+from ..usage.record import TokenCounts
 from .accumulate import MessageAccumulator
 from .errors import is_retryable, status_name
+from .lanes import Notice, Sink, Text, Thinking, ToolInput
 from .retry import RetryPolicy
-from ..display.sinks import Sink
 
 __all__ = ["RoundResult", "RoundStreamer"]
 
 _RETRYABLE_STREAM_ERRORS = {"overloaded_error", "rate_limit_error", "api_error"}
 
 
-@dataclass
-class RoundResult:
-    """What one request produced, complete or not."""
+@dataclass(kw_only=True)
+class RoundResult(TokenCounts):
+    """What one request produced, complete or not (its token counts included)."""
 
     #: The text received, in pieces: joining once is linear, `+=` on an attribute per token is not.
     parts: list[str] = field(default_factory=list)
     content: list[Any] = field(default_factory=list)  # blocks as dicts, for the conversation
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
     stop_reason: str | None = None
     request_id: str | None = None
     started: float = 0.0  # clock() when the first attempt was sent
@@ -124,9 +121,9 @@ class RoundStreamer:
                 retries_done = result.attempts - 1
                 if not result.shown_anything and _worth_retrying(exc) and retries_done < self._policy.max_retries:
                     delay = self._policy.delay_s(retries_done + 1, exc)
-                    self._sink.notice(_retry_notice(exc, delay, retries_done + 1, self._policy.max_retries))
+                    self._sink.push(Notice(_retry_notice(exc, delay, retries_done + 1, self._policy.max_retries)))
                     await self._sleep(delay)
-                    self._sink.notice("")
+                    self._sink.push(Notice(""))
                     continue
                 result.error = exc
                 result.ended = self._clock()
@@ -153,7 +150,7 @@ class RoundStreamer:
                     if text_blocks_seen and result.parts:
                         # Separate text blocks (around tool calls) as paragraphs.
                         result.parts.append("\n\n")
-                        self._sink.text("\n\n")
+                        self._sink.push(Text("\n\n"))
                     text_blocks_seen += 1
                 text = acc.feed(event)
                 if on_event is not None:
@@ -165,13 +162,33 @@ class RoundStreamer:
                     if result.first_text_at is None:
                         result.first_text_at = self._clock()
                     result.parts.append(text)
-                    self._sink.text(text)
+                    self._sink.push(Text(text))
+                elif kind in ("content_block_start", "content_block_delta", "content_block_stop"):
+                    self._push_block_lane(acc, event)
                 elif kind in ("message_start", "message_delta"):
                     for name, value in acc.usage.items():
                         setattr(result, name, value)
                     result.stop_reason = acc.stop_reason
                     result.final_usage = kind == "message_delta"
         result.content = acc.content()
+
+    def _push_block_lane(self, acc: MessageAccumulator, event: Any) -> None:
+        """Thinking and tool input as their own lanes (text went out above)."""
+        block = acc.blocks.get(event.index)
+        if block is None:
+            return
+        if block.type == "tool_use":
+            name = block.data.get("name", "?")
+            if event.type == "content_block_delta":
+                if getattr(event.delta, "type", None) == "input_json_delta":
+                    self._sink.push(ToolInput(name, event.delta.partial_json, block.raw_json))
+            else:
+                self._sink.push(ToolInput(name, "", block.raw_json, done=event.type == "content_block_stop"))
+        elif block.type == "thinking" and event.type == "content_block_delta":
+            if getattr(event.delta, "type", None) == "thinking_delta":
+                self._sink.push(Thinking(event.delta.thinking))
+        elif block.type == "redacted_thinking" and event.type == "content_block_stop":
+            self._sink.push(Thinking("", redacted=True))
 
     def settle_usage(self) -> None:
         """A stream cut before message_delta only has message_start's placeholder output count

@@ -1,15 +1,16 @@
-"""A cell's rounds added up: the answer's text, what was shown, and one usage record."""
+"""A turn's rounds added up: the answer's text and one usage record."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..usage.pricing import cost_usd
+from ..usage.record import TokenCounts, UsageRecord
 from .session import CellSpec
 from .stream import RoundResult
-from ..usage.record import TOKEN_FIELDS, UsageRecord
 
 __all__ = ["TurnResult"]
 
@@ -27,13 +28,6 @@ class TurnResult:
     tool_rounds: int = 0
     #: A line to show when the turn ended for a reason that is not an error (round limit).
     note: str | None = None
-    #: Everything the sink was given (answer text plus tool lines), in pieces.
-    shown_parts: list[str] = field(default_factory=list)
-
-    @property
-    def shown(self) -> str:
-        return "".join(self.shown_parts)
-
     @property
     def answer_text(self) -> str:
         """The model's text over every round, without the tool lines (for -o and history)."""
@@ -42,7 +36,7 @@ class TurnResult:
     def record(self, spec: CellSpec, *, status: str, error: str | None, prices: Mapping[str, Any]) -> UsageRecord:
         rounds = self.rounds or [RoundResult()]
         first, last = rounds[0], rounds[-1]
-        sums = {name: sum(getattr(r, name) for r in rounds) for name in TOKEN_FIELDS}
+        sums = dataclasses.asdict(TokenCounts.total(rounds))
         first_text = next((r for r in rounds if r.first_text_at is not None), None)
         ended = last.ended
         tokens_per_s = None
@@ -62,12 +56,13 @@ class TurnResult:
             cost_usd=cost_usd(spec.model, prices=prices, **sums),
             request_id=last.request_id,
             started_at=self.started_at,
+            retries=sum(r.attempts - 1 for r in rounds if r.attempts > 1),
             rounds=[_round_figures(r) for r in rounds] if len(rounds) > 1 else [],
         )
 
 
 def _round_figures(result: RoundResult) -> dict[str, Any]:
-    figures = {name: getattr(result, name) for name in TOKEN_FIELDS}
+    figures = dataclasses.asdict(result.tokens())
     figures.update(
         stop_reason=result.stop_reason,
         request_id=result.request_id,

@@ -5,12 +5,12 @@ thread), so it is handed to the kernel's own event loop, captured when the Chat 
 a cell, with ``call_soon_threadsafe``; the answers stream there as one task, the same loop
 ``%%claude`` cells use. Stop cancels that task's requests from any thread (``StopSwitch``).
 
-Each answer streams through the magic's pieces: ``request_params``, ``RoundStreamer`` with
-the magic's retry policy, the one client per loop, and ``CellRunner.conclude``, which writes
-the usage record to ``claude_magic.history`` and the usage log and words the footer and the
-error line as for a cell; and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as safe
-HTML. With ``compare=[...]`` the same prompt goes to every model at once (``asyncio.gather``)
-and each model keeps its own thread of the conversation.
+Each answer goes through the same request pipeline as a ``%%claude`` cell
+(``claude_magic.core.pipeline``): the same client, retry policy, usage record in
+``claude_magic.history`` and the usage log, footer and error line. The answer's view is a
+lane renderer over the live area's ``LiveFeed``, so only new text travels, finished Markdown
+blocks as safe HTML. With ``compare=[...]`` the same prompt goes to every model at once
+(``asyncio.gather``) and each model keeps its own thread of the conversation.
 """
 
 from __future__ import annotations
@@ -28,15 +28,14 @@ import anywidget
 import traitlets
 from IPython.core.error import UsageError
 
-from ..core import client as _client
 from ..core.conversation import Conversation
-from ..core.errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE
-from ..core.retry import RetryPolicy
-from ..core.pipeline import StopSwitch, request_params
+from ..core.errors import CHAT_RETRY_HINTS
+from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
-from ..core.stream import RoundStreamer
-from ..core.turn import TurnResult
+from ..core.state import kernel_state
+from ..exceptions import UserError
 from ..usage.record import UsageRecord
+from .lanes import LaneRenderer
 from .widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
@@ -68,33 +67,6 @@ class ChatAnswer:
     error: str | None = None
 
 
-def _magics() -> Any:
-    from ..ipython import extension as _extension
-
-    return _extension._magics
-
-
-_standalone: Any = None
-
-
-def _settings() -> Any:
-    """The loaded %%claude's settings (``%config ClaudeMagic``), else ClaudeMagic's defaults."""
-    global _standalone
-    magics = _magics()
-    if magics is not None:
-        return magics
-    if _standalone is None:
-        from ..ipython.magic import ClaudeMagic
-
-        _standalone = ClaudeMagic()  # defaults only; also owns a runner that records usage
-    return _standalone
-
-
-def _runner() -> Any:
-    """The runner that records usage (history and usage log) like a cell's."""
-    return _settings().runner
-
-
 def _kernel_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()  # a cell of ipykernel runs on the kernel's loop
@@ -106,10 +78,11 @@ def _kernel_loop() -> asyncio.AbstractEventLoop | None:
     return getattr(io_loop, "asyncio_loop", None)
 
 
-class _AnswerView:
-    """The Sink that RoundStreamer writes one answer into: one column of the transcript."""
+class _AnswerView(LaneRenderer):
+    """The sink of one answer: one column of the transcript."""
 
     def __init__(self, chat: Chat, answer: list[int]) -> None:
+        super().__init__()
         self._send = lambda message: chat._post({"answer": answer, **message})
         self._feed = LiveFeed(self._send)
 
@@ -122,7 +95,7 @@ class _AnswerView:
     def notice(self, line: str) -> None:
         self._send({"notice": line})
 
-    def end(self, text: str, *, footer: str, error: str | None) -> None:
+    def finish(self, text: str, *, footer: str, error: str | None) -> None:
         # Everything that arrived stays on screen, its last block rendered.
         self._feed.finish()
         self._send({"notice": "", "footer": footer, "error": error, "done": True})
@@ -156,7 +129,7 @@ class Chat(anywidget.AnyWidget):
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> None:
-        settings = _settings()
+        settings = kernel_state().settings
         compare = list(compare or [])
         model = model or (compare[0] if compare else settings.model)
         choices = list(dict.fromkeys([model, *compare, *_suggested_models()]))
@@ -274,64 +247,35 @@ class Chat(anywidget.AnyWidget):
         turn = next(self._turn_ids)
         try:
             self._post({"turn": turn, "prompt": prompt, "models": models})
-            settings = _settings()
+            pipeline = Pipeline(kernel_state())
             try:
-                endpoint = _endpoint()
-            except UsageError as exc:
+                endpoint = pipeline.preflight()
+            except UserError as exc:
                 self._post({"turn": turn, "error": str(exc)})
                 return [ChatAnswer(model, "", None, str(exc)) for model in models]
-            client = _client.get_client(endpoint, stall_timeout=settings.stall_timeout)
             answers = [
-                self._answer(prompt, model, [turn, i], switch, client=client, endpoint=endpoint,
-                             settings=settings, cell=cell)
+                self._answer(pipeline, prompt, model, [turn, i], switch, endpoint=endpoint, cell=cell)
                 for i, (model, switch) in enumerate(zip(models, switches))
             ]
             return list(await asyncio.gather(*answers))
         finally:
             self.busy = False
 
-    async def _answer(self, prompt: str, model: str, answer: list[int], stop: StopSwitch, *,
-                      client: Any, endpoint: _client.Endpoint, settings: Any, cell: int | None) -> ChatAnswer:
+    async def _answer(self, pipeline: Pipeline, prompt: str, model: str, answer: list[int], stop: StopSwitch, *,
+                      endpoint: Any, cell: int | None) -> ChatAnswer:
         thread = self._threads.setdefault(model if self.compare else None, Conversation())
         spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
                         temperature=self.temperature, out=None, new=False, once=False, cell=cell)
-        params = request_params(spec, [*thread.messages(), {"role": "user", "content": prompt}])
-        view = _AnswerView(self, answer)
-        turn = TurnResult()
-        streamer = RoundStreamer(client, view, policy=RetryPolicy(max_retries=settings.max_retries,
-                                                                  cap_s=settings.retry_cap_s))
-        turn.rounds.append(streamer.result)
-        interrupt: BaseException | None = None
-        try:
-            await stop.run(streamer.run(params))
-        except asyncio.CancelledError as exc:
-            if not stop.requested.is_set():
-                interrupt = exc  # cancelled from outside (a kernel interrupt): finish, then re-raise
-        stopped = interrupt is not None or stop.requested.is_set()
-        ended = _runner().conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=CHAT_RETRY_HINTS)
-        text, record, error, footer = ended.answer_text, ended.record, ended.error_line, ended.footer
-        view.end(text, footer=footer, error=error)
-        thread.record(answer[0], prompt, text)  # nothing is recorded for an empty answer
-        if interrupt is not None:
-            raise interrupt
-        return ChatAnswer(model, text, record, error)
-
-
-def _endpoint() -> _client.Endpoint:
-    """Where requests go, as for %%claude; a UsageError with the magic's message when no key."""
-    magics = _magics()
-    if magics is not None:
-        magics.runner.check_budget()
-    offline_url = magics.session.offline_url if magics is not None else None
-    try:
-        return _client.resolve_endpoint(offline_url=offline_url)
-    except _client.MissingKeyError:
-        raise UsageError(MISSING_KEY_MESSAGE) from None
+        messages = [*thread.messages(), {"role": "user", "content": prompt}]
+        outcome = await pipeline.run(spec, messages, _AnswerView(self, answer), stop=stop, endpoint=endpoint,
+                                     hints=CHAT_RETRY_HINTS)
+        thread.record(answer[0], prompt, outcome.answer_text)  # nothing is recorded for an empty answer
+        outcome.raise_interrupt()
+        return ChatAnswer(model, outcome.answer_text, outcome.record, outcome.error_line)
 
 
 def _current_cell() -> int | None:
-    magics = _magics()
-    return magics.current_cell_number() if magics is not None else None
+    return kernel_state().current_cell()
 
 
 def _suggested_models() -> list[str]:

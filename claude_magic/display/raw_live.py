@@ -20,14 +20,11 @@ class RawEventsView:
 
     REFRESH_S = 0.1
 
-    def __init__(self) -> None:
-        import claude_magic
-        from IPython import get_ipython
-
-        self._events = claude_magic.events
+    def __init__(self, *, events: list[Any], in_kernel: bool) -> None:
+        self._events = events
         self._events.clear()
         self.table = RawTable()
-        self._in_kernel = type(get_ipython()).__name__ == "ZMQInteractiveShell"
+        self._in_kernel = in_kernel
         self._painted = 0.0
         self._handle: Any = None
         if self._in_kernel:

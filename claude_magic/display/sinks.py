@@ -10,7 +10,9 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Protocol, TextIO
 
+from ..core.lanes import Sink
 from .coalesce import DEFAULT_INTERVAL_S, Coalescer
+from .lanes import LaneRenderer
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
@@ -20,16 +22,6 @@ __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundl
 #: IOPub: an 8 KB answer streamed over 10 s then costs under 150 KB in all (measured by
 #: benchmarks/stream_cost.py). The widget path sends only new text and repaints 12.5 a second.
 REPAINT_BYTES_PER_S = 8_000
-
-
-class Sink(Protocol):
-    def begin(self) -> None: ...
-
-    def text(self, delta: str) -> None: ...
-
-    def notice(self, line: str) -> None: ...
-
-    def end(self, text: str, *, footer: str, error: str | None) -> None: ...
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
@@ -69,7 +61,7 @@ def show_final(
 EMPTY_BUNDLE: dict[str, str] = {"text/plain": ""}
 
 
-class MarkdownSink:
+class MarkdownSink(LaneRenderer):
     """A display_id output repainted with the text so far, then the answer as a new output.
 
     Used where widgets do not render (nbclient, nbval, classic front ends).
@@ -82,6 +74,7 @@ class MarkdownSink:
         display: Callable[..., Any] | None = None,
         interval: float = DEFAULT_INTERVAL_S,
     ) -> None:
+        super().__init__()
         if display is None:
             from IPython.display import display as ipython_display
 
@@ -105,7 +98,7 @@ class MarkdownSink:
         self._coalescer.drain()
         self._update()
 
-    def end(self, text: str, *, footer: str, error: str | None) -> None:
+    def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._coalescer.cancel()
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
@@ -130,10 +123,11 @@ class MarkdownSink:
         self._handle.update(bundle, raw=True)
 
 
-class TerminalSink:
+class TerminalSink(LaneRenderer):
     """Terminal IPython: print each delta as it comes, and never print the answer twice."""
 
     def __init__(self, *, stream: TextIO | None = None) -> None:
+        super().__init__()
         self._stream = stream
         self._printed_any = False
         self._notice_shown = False
@@ -162,7 +156,7 @@ class TerminalSink:
         self._out.flush()
         self._notice_shown = True
 
-    def end(self, text: str, *, footer: str, error: str | None) -> None:
+    def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._clear_notice()
         if self._printed_any:
             self._out.write("\n")

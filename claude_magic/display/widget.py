@@ -34,6 +34,7 @@ from IPython.display import DisplayHandle, display
 
 from .coalesce import Coalescer
 from .markdown import list_marker, render_html, split_blocks
+from .lanes import LaneRenderer
 from .sinks import EMPTY_BUNDLE, show_final
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
@@ -250,7 +251,7 @@ class LiveFeed:
         self._coalescer.cancel()
 
 
-class WidgetSink:
+class WidgetSink(LaneRenderer):
     """The Sink of docs/DESIGN.md for JupyterLab and other widget front ends.
 
     While streaming, a widget shows the answer; at the end it is emptied (and closed once the
@@ -259,6 +260,7 @@ class WidgetSink:
     """
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None) -> None:
+        super().__init__()
         self._on_stop = on_stop
         self._widget: LiveArea | None = None
         self._handle: DisplayHandle | None = None
@@ -277,7 +279,7 @@ class WidgetSink:
         if self._widget is not None:
             self._widget.notice = line
 
-    def end(self, text: str, *, footer: str, error: str | None) -> None:
+    def finish(self, text: str, *, footer: str, error: str | None) -> None:
         if self._feed is not None:
             self._feed.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:

@@ -74,10 +74,17 @@ class wake_loop_on_sigint:
 
 
 def run_on_ipython_loop(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run on the loop IPython keeps for autoawait, so clients and connections are reused."""
+    """Run on the loop IPython keeps for autoawait, so clients and connections are reused.
+
+    That loop is shared and not thread-safe: only the main thread uses it, and only while it
+    is idle. Another thread (or a call made while that loop runs) gets a private loop in a
+    worker thread instead, so two threads can run magics at once.
+    """
     from IPython.core.async_helpers import get_asyncio_loop
 
     loop = get_asyncio_loop()
+    if threading.current_thread() is not threading.main_thread() or loop.is_running():
+        return run_in_worker_thread(coro)
     task = loop.create_task(coro)
     with cancel_on_sigint(task):
         try:

@@ -19,11 +19,17 @@ _LINE_MAGIC = re.compile(r"^%(claude|claude_retry)(?:\s|$)")
 _RUNNER = "__import__('claude_magic.ipython.extension', fromlist=['run']).run"
 
 _magics: Any = None
+#: Cells running now: 1 inside a cell, 2 inside a cell that a cell ran (get_ipython().run_cell).
+_depth = 0
 
 
 def rewrite_cell(lines: list[str]) -> list[str]:
     """IPython cleanup transformer: ``%%claude`` cells (and a lone ``%claude`` line) → await."""
     if not lines or _magics is None or not _magics.autoawait_cells or not _autoawait_ready():
+        return lines
+    if _depth > 0:
+        # A cell run from inside a running cell is run synchronously by IPython, where an
+        # `await` has no loop to run on: leave the magic as it is, it runs on a worker thread.
         return lines
     first = lines[0]
     if _CELL_MAGIC.match(first):
@@ -52,6 +58,7 @@ def _autoawait_ready() -> bool:
 async def run(name: str, line: str, cell: str | None) -> None:
     """What a rewritten cell awaits."""
     from .aio import cancel_on_sigint, wake_loop_on_sigint
+    from .frontend import in_kernel
 
     magics = _magics
     if magics is None:
@@ -59,7 +66,7 @@ async def run(name: str, line: str, cell: str | None) -> None:
 
         raise UsageError("claude_magic is not loaded: run %load_ext claude_magic")
     coro = magics.run_claude(line, cell) if name == "claude" else magics.run_retry(line)
-    if type(magics.shell).__name__ == "ZMQInteractiveShell":
+    if in_kernel(magics.shell):
         with wake_loop_on_sigint():
             await coro
         return
@@ -79,9 +86,27 @@ def _note_cell(info: Any) -> None:
         _magics.note_cell(cell_id=getattr(info, "cell_id", None))
 
 
+def _enter_cell() -> None:
+    global _depth
+    _depth += 1
+
+
+def _leave_cell() -> None:
+    global _depth
+    _depth = max(0, _depth - 1)
+
+
 def _learn_count_offset(result: Any) -> None:
     if _magics is not None:
         _magics.learn_count_offset(getattr(result, "execution_count", None))
+
+
+_EVENTS = (
+    ("pre_run_cell", _note_cell),
+    ("post_run_cell", _learn_count_offset),
+    ("pre_execute", _enter_cell),
+    ("post_execute", _leave_cell),
+)
 
 
 def load(ipython: Any) -> None:
@@ -94,10 +119,13 @@ def load(ipython: Any) -> None:
 
     _magics = ClaudeMagic(shell=ipython)
     ipython.register_magics(_magics)
+    state = _magics.state
+    state.settings = _magics
+    state.cell_number = _magics.current_cell_number
     if rewrite_cell not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(rewrite_cell)
-    ipython.events.register("pre_run_cell", _note_cell)
-    ipython.events.register("post_run_cell", _learn_count_offset)
+    for event, callback in _EVENTS:
+        ipython.events.register(event, callback)
 
 
 def unload(ipython: Any) -> None:
@@ -106,6 +134,7 @@ def unload(ipython: Any) -> None:
     if magics is None:
         return
     from ..core.client import close_all_clients
+    from ..core.settings import DEFAULTS
 
     magics.session.stop_emulator()
     manager = ipython.magics_manager
@@ -115,10 +144,12 @@ def unload(ipython: Any) -> None:
     manager.registry.pop(type(magics).__name__, None)
     if rewrite_cell in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(rewrite_cell)
-    for event, callback in (("pre_run_cell", _note_cell), ("post_run_cell", _learn_count_offset)):
+    for event, callback in _EVENTS:
         try:
             ipython.events.unregister(event, callback)
         except ValueError:
             pass
     close_all_clients()
+    magics.state.settings = DEFAULTS
+    magics.state.cell_number = None
     _magics = None

@@ -12,14 +12,18 @@ from typing import Any
 
 import IPython
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
 
-from .prompt import PromptError, interpolate
-from ..core.pipeline import CellRunner
 from ..core.session import CellSpec, KernelSession
+from ..core.settings import DEFAULTS
+from ..core.state import kernel_state
+from ..exceptions import PromptError
 from ..usage.log import default_log_path
+from .cell import CellRunner
+from .frontend import in_kernel
+from .prompt import interpolate
 
 __all__ = ["ClaudeMagic"]
 
@@ -28,16 +32,16 @@ __all__ = ["ClaudeMagic"]
 class ClaudeMagic(Magics):
     """Stream Claude's answers into the notebook. Defaults: ``%config ClaudeMagic``."""
 
-    model = Unicode("claude-sonnet-4-6", help="Model used when a cell gives no -m/--model.").tag(config=True)
-    max_tokens = Int(1024, help="Largest answer, in tokens, when a cell gives no --max-tokens.").tag(config=True)
-    system = Unicode(None, allow_none=True, help="System prompt when a cell gives no -s/--system.").tag(config=True)
-    temperature = Float(None, allow_none=True, help="Sampling temperature (0 to 1); None: the API's default. Sent with API version 2023-06-01, "
+    model = Unicode(DEFAULTS.model, help="Model used when a cell gives no -m/--model.").tag(config=True)
+    max_tokens = Int(DEFAULTS.max_tokens, help="Largest answer, in tokens, when a cell gives no --max-tokens.").tag(config=True)
+    system = Unicode(DEFAULTS.system, allow_none=True, help="System prompt when a cell gives no -s/--system.").tag(config=True)
+    temperature = Float(DEFAULTS.temperature, allow_none=True, help="Sampling temperature (0 to 1); None: the API's default. Sent with API version 2023-06-01, "
         "the last that accepts it; newer models refuse it.").tag(
         config=True
     )
     display = CaselessStrEnum(
         ["auto", "widget", "markdown", "text"],
-        default_value="auto",
+        default_value=DEFAULTS.display,
         help="How answers stream: auto (widget where the front end renders widgets, else markdown), "
         "widget, markdown or text.",
     ).tag(config=True)
@@ -49,17 +53,17 @@ class ClaudeMagic(Magics):
         allow_none=True, help="SQLite file that keeps every usage record across restarts; None turns it off."
     ).tag(config=True)
     budget_usd = Float(
-        None, allow_none=True, help="Refuse new requests once this kernel has spent this many dollars."
+        DEFAULTS.budget_usd, allow_none=True, help="Refuse new requests once this kernel has spent this many dollars."
     ).tag(config=True)
-    max_retries = Int(4, help="Retries before the first token on 429, 529, 5xx and lost connections.").tag(
+    max_retries = Int(DEFAULTS.max_retries, help="Retries before the first token on 429, 529, 5xx and lost connections.").tag(
         config=True
     )
-    retry_cap_s = Float(30.0, help="Longest wait between two retries, in seconds.").tag(config=True)
-    stall_timeout = Float(60.0, help="Seconds without data before a stream counts as stalled.").tag(config=True)
+    retry_cap_s = Float(DEFAULTS.retry_cap_s, help="Longest wait between two retries, in seconds.").tag(config=True)
+    stall_timeout = Float(DEFAULTS.stall_timeout, help="Seconds without data before a stream counts as stalled.").tag(config=True)
     tools = List(Unicode(), help="Names of functions in the user namespace that every cell may call as tools.").tag(
         config=True
     )
-    max_tool_rounds = Int(10, help="Most rounds of tool calls in one cell.").tag(config=True)
+    max_tool_rounds = Int(DEFAULTS.max_tool_rounds, help="Most rounds of tool calls in one cell.").tag(config=True)
     autoawait_cells = Bool(
         True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
     ).tag(config=True)
@@ -70,13 +74,15 @@ class ClaudeMagic(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        from .. import history
-
-        self.session = KernelSession()
-        self.runner = CellRunner(shell=shell, settings=self, session=self.session, history=history)
+        self.state = kernel_state()
+        self.runner = CellRunner(shell=shell, state=self.state)
         self._cell_id: str | None = None
         self._count_at_pre_run: int | None = None
         self._count_offset = 1 if IPython.version_info >= (9,) else 0
+
+    @property
+    def session(self) -> KernelSession:
+        return self.state.session
 
     # -- %%claude ----------------------------------------------------------------------------
     @magic_arguments()
@@ -93,6 +99,7 @@ class ClaudeMagic(Magics):
     @argument(
         "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
     )
+    @no_var_expand  # the prompt's {name} fields are filled by .prompt alone, on every path
     @line_cell_magic
     def claude(self, line: str = "", cell: str | None = None) -> None:
         """Ask Claude; the answer streams in live.
@@ -114,7 +121,7 @@ class ClaudeMagic(Magics):
             return
         from ..display.raw_live import RawEventsView
 
-        view = RawEventsView()
+        view = RawEventsView(events=self.state.events, in_kernel=in_kernel(self.shell))
         try:
             await self.runner.run(spec, on_event=view.on_event)
         finally:
@@ -164,6 +171,7 @@ class ClaudeMagic(Magics):
 
     @magic_arguments()
     @argument("--continue", dest="continue_", action="store_true", help="Continue from the partial answer.")
+    @no_var_expand
     @line_magic
     def claude_retry(self, line: str = "") -> None:
         """Run the last %%claude cell again (``--continue``: go on from its partial answer)."""
@@ -192,12 +200,12 @@ class ClaudeMagic(Magics):
     @line_magic
     def claude_usage(self, line: str = "") -> Any:
         """Usage and timing of every %%claude run, with totals."""
-        from .. import history
-        from ..usage.log import UsageLog, UsageLogError
+        from ..exceptions import UsageLogError
+        from ..usage.log import UsageLog
         from ..usage.table import export_usage, usage_table
 
         args = parse_argstring(self.claude_usage, line)
-        records = list(history)
+        records = list(self.state.history)
         if args.all_:
             if not self.usage_log:
                 raise UsageError("The usage log is off (ClaudeMagic.usage_log is None): --all has nothing to read.")
@@ -232,12 +240,6 @@ class ClaudeMagic(Magics):
         except (OSError, ScriptError) as exc:
             raise UsageError(f"Cannot load the emulator script: {exc}") from None
         print(chosen.describe() + (" %claude_offline --stop goes back to the API." if chosen.forced else ""))
-
-    def use_backend(self, chosen: Any) -> None:
-        """Point this kernel's %%claude at ``chosen`` (the emulator, or the API when live)."""
-        if self.session.emulator is not None and self.session.emulator is not chosen.emulator:
-            self.session.stop_emulator()
-        self.session.emulator = chosen.emulator
 
     # -- running a coroutine from a plain (non-awaited) magic call ------------------------
     def _run_blocking(self, coro: Any) -> Any:

@@ -23,8 +23,7 @@ _DEFAULT_REPR = re.compile(r"<.+ at 0x[0-9A-Fa-f]+>+", re.DOTALL)
 _CONVERSIONS = {"r": repr, "s": str, "a": ascii}
 
 
-class PromptError(ValueError):
-    """A ``{field}`` of the prompt cannot be filled in; the message is one line with the fix."""
+from ..exceptions import PromptError
 
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:

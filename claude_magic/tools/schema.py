@@ -30,8 +30,7 @@ _NAME_MAPS = frozenset({"properties", "$defs", "patternProperties"})
 _DATA_KEYS = frozenset({"default", "enum", "const", "examples"})
 
 
-class ToolDefinitionError(ValueError):
-    """A callable that cannot be offered to the model as a tool; the message says why."""
+from ..exceptions import ToolDefinitionError
 
 
 @dataclass(frozen=True)

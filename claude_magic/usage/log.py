@@ -24,8 +24,7 @@ _TABLE = "usage"
 _DEFAULT_TIMEOUT_S = 5.0
 
 
-class UsageLogError(Exception):
-    """The usage log cannot be read or written; the message is one line with the fix."""
+from ..exceptions import UsageLogError
 
 
 def default_log_path() -> Path:

@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
-__all__ = ["UsageRecord", "UsageHistory", "RECORD_FIELDS"]
+__all__ = ["TokenCounts", "UsageRecord", "UsageHistory", "RECORD_FIELDS", "TOKEN_FIELDS"]
 
 Status = Literal["ok", "error", "interrupted"]
 
 
 @dataclass
-class UsageRecord:
-    """One request (or one tool loop) of one cell. Token counts are the API's own."""
+class TokenCounts:
+    """The API's four token counts: the one place they are declared."""
 
-    cell: int | None
-    model: str
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+
+    def tokens(self) -> TokenCounts:
+        """Just the counts (of a record or a round, which extend this class)."""
+        return TokenCounts(**{name: getattr(self, name) for name in TOKEN_FIELDS})
+
+    def __add__(self, other: TokenCounts) -> TokenCounts:
+        return TokenCounts(**{name: getattr(self, name) + getattr(other, name) for name in TOKEN_FIELDS})
+
+    @classmethod
+    def total(cls, items: Iterable[TokenCounts]) -> TokenCounts:
+        return sum((item.tokens() for item in items), TokenCounts())
+
+
+TOKEN_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TokenCounts))
+
+
+@dataclass(kw_only=True)
+class UsageRecord(TokenCounts):
+    """One request (or one tool loop) of one cell. Token counts are the API's own."""
+
+    cell: int | None
+    model: str
     ttft_s: float | None = None
     duration_s: float | None = None
     output_tokens_per_s: float | None = None
@@ -30,6 +50,8 @@ class UsageRecord:
     cost_usd: float | None = None
     request_id: str | None = None
     started_at: str = ""
+    #: Retries before the first token, over every round.
+    retries: int = 0
     #: Per-round figures of a tool loop (each a dict of the token fields); empty for one round.
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
@@ -44,12 +66,6 @@ class UsageRecord:
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(UsageRecord))
 
-TOKEN_FIELDS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-)
 
 
 class UsageHistory(list):  # type: ignore[type-arg]
@@ -57,7 +73,7 @@ class UsageHistory(list):  # type: ignore[type-arg]
 
     def totals(self) -> dict[str, Any]:
         """Summed tokens and cost over every record (cost counts only priced records)."""
-        sums: dict[str, Any] = {name: sum(getattr(r, name) for r in self) for name in TOKEN_FIELDS}
+        sums: dict[str, Any] = dataclasses.asdict(TokenCounts.total(self))
         priced = [r.cost_usd for r in self if r.cost_usd is not None]
         sums["cost_usd"] = sum(priced) if priced else None
         sums["runs"] = len(self)

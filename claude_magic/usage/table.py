@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .footer import count as _count
+from .footer import money as _money
 from .record import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
 
-__all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage", "format_footer"]
+__all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage"]
 
 #: The table's columns, in order (``rounds`` is left to the export: it does not fit a cell).
 COLUMNS: tuple[str, ...] = (
@@ -35,17 +37,6 @@ COLUMNS: tuple[str, ...] = (
 
 _NUMERIC = frozenset((*TOKEN_FIELDS, "ttft_s", "duration_s", "output_tokens_per_s", "cost_usd"))
 _TEXT_ERROR_WIDTH = 40
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"
-
-
-def _money(cost: float) -> str:
-    # Haiku-sized requests cost fractions of a hundredth of a cent; "$0.0000" would read as free.
-    if 0 < cost < 0.0001:
-        return "<$0.0001"
-    return f"${cost:.4f}"
 
 
 def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
@@ -173,37 +164,3 @@ def export_usage(
             row["rounds"] = json.dumps(row["rounds"])
             writer.writerow(row)
     return path
-
-
-def format_footer(record: UsageRecord) -> str:
-    """One line under the answer. Parts, joined by " · ", each left out when unknown:
-
-    ``MODEL · N in · N out[ · cache N write, N read] · first token S.SS s · S.SS s
-    · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · interrupted| · error]``
-
-    Token counts use thousands separators ("1,234 in"); the cache part appears only when a
-    cache count is non-zero, naming only the non-zero ones. "cost unknown" means
-    ``record.cost_usd`` is ``None`` (a model with no known price).
-    """
-    parts = [
-        record.model,
-        f"{_count(record.input_tokens)} in",
-        f"{_count(record.output_tokens)} out",
-    ]
-    cache = []
-    if record.cache_creation_input_tokens:
-        cache.append(f"{_count(record.cache_creation_input_tokens)} write")
-    if record.cache_read_input_tokens:
-        cache.append(f"{_count(record.cache_read_input_tokens)} read")
-    if cache:
-        parts.append("cache " + ", ".join(cache))
-    if record.ttft_s is not None:
-        parts.append(f"first token {record.ttft_s:.2f} s")
-    if record.duration_s is not None:
-        parts.append(f"{record.duration_s:.2f} s")
-    if record.output_tokens_per_s is not None:
-        parts.append(f"{record.output_tokens_per_s:.1f} tok/s")
-    parts.append("cost unknown" if record.cost_usd is None else _money(record.cost_usd))
-    if record.status != "ok":
-        parts.append(record.status)
-    return " · ".join(parts)

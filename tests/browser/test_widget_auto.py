@@ -9,10 +9,10 @@ STATE = (
     "print('renders', _widget.front_end_renders_widgets(), 'waiting', _widget._front_end.waiting)"
 )
 CHOICE = (
-    "from claude_magic.core.pipeline import choose_sink\n"
-    "print('auto', type(choose_sink(get_ipython(), 'auto', on_stop=lambda: None)).__name__)"
+    "from claude_magic.display.choose import choose_sink\n"
+    "print('auto', type(choose_sink(in_kernel=True, mode='auto', on_stop=lambda: None)).__name__)"
 )
-FAST = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
+FAST = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.finish('', footer='', error=None)"
 
 
 def _run(nb: Any, index: int) -> str:

@@ -30,7 +30,7 @@ for shown in range(0, len(answer), {step}):
     await asyncio.sleep({pace})
 else:
     shown = len(answer)
-sink.end(answer[:shown], footer=f"stopped={{stop.is_set()}} on={{stopped_on}}", error=None)
+sink.finish(answer[:shown], footer=f"stopped={{stop.is_set()}} on={{stopped_on}}", error=None)
 """
 
 ANSWER = """# Live answer
@@ -169,7 +169,7 @@ for i in range(400):  # the main thread never yields to the kernel: only a subsh
         break
     sink.text(f"word{i} ")
     time.sleep(0.1)
-sink.end("stopped early", footer=f"stopped={stop.is_set()} at={i} on={stopped_on}", error=None)
+sink.finish("stopped early", footer=f"stopped={stop.is_set()} at={i} on={stopped_on}", error=None)
 """
 
 
@@ -197,7 +197,7 @@ sink.begin()
 for i in range(0, 8000, 4):  # 2,000 deltas, as fast as a 1 ms await allows
     sink.text(answer[i:i + 4])
     await asyncio.sleep(0.001)
-sink.end(answer, footer="done", error=None)
+sink.finish(answer, footer="done", error=None)
 """
 
 

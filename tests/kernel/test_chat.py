@@ -124,8 +124,10 @@ def test_no_key_shows_the_magics_message_in_the_transcript(bare_kernel):
     bare_kernel.run("import claude_magic\nchat = claude_magic.Chat()")
     run = bare_kernel.run("answers = await chat.send('hello')")
     assert run.status == "ok", run.all_text
-    assert {"turn": 1, "error": MISSING_KEY_MESSAGE} in _chat_updates(run)
-    assert bare_kernel.value("answers[0].error") == MISSING_KEY_MESSAGE
+    # One pipeline: the same line as a cell's, with the SDK's reason after it.
+    line = bare_kernel.value("answers[0].error")
+    assert line.startswith(MISSING_KEY_MESSAGE) and "\n" not in line
+    assert {"turn": 1, "error": line} in _chat_updates(run)
     assert bare_kernel.value("len(claude_magic.history)") == 0
 
 

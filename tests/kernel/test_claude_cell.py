@@ -139,7 +139,7 @@ def test_interrupt_keeps_partial_text_and_records_interrupted(kernel, emulator):
     assert "partial answer is kept" in run.all_text
     record = kernel.value("claude_magic.history[-1].as_dict()")
     assert record["status"] == "interrupted"
-    assert kernel.value("claude_magic.ipython.extension._magics.session.conversation.messages()[-1]['content']") == partial
+    assert kernel.value("claude_magic.core.state.kernel_state().session.conversation.messages()[-1]['content']") == partial
     use_script(emulator, [{"blocks": [{"type": "text", "text": "Ready again."}]}])
     after = kernel.run("%%claude\nStill there?")
     assert after.status == "ok" and "Ready again." in after.data("text/plain")

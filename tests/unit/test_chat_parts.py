@@ -52,9 +52,11 @@ def test_without_a_key_the_transcript_shows_the_magics_message() -> None:
         return answers, sent, busy
 
     answers, sent, busy = asyncio.run(ask())
-    assert sent == [{"turn": 1, "prompt": "hello", "models": ["claude-sonnet-4-6"]},
-                    {"turn": 1, "error": MISSING_KEY_MESSAGE}]
-    assert answers == [ChatAnswer("claude-sonnet-4-6", "", None, MISSING_KEY_MESSAGE)]
+    # The same line as a cell's (one pipeline), with the SDK's reason after it.
+    line = sent[1]["error"]
+    assert line.startswith(MISSING_KEY_MESSAGE) and "\n" not in line
+    assert sent == [{"turn": 1, "prompt": "hello", "models": ["claude-sonnet-4-6"]}, {"turn": 1, "error": line}]
+    assert answers == [ChatAnswer("claude-sonnet-4-6", "", None, line)]
     assert busy is False
 
 

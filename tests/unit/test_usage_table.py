@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from claude_magic.usage.record import RECORD_FIELDS, UsageRecord
-from claude_magic.usage.table import COLUMNS, export_usage, format_footer, usage_table
+from claude_magic.usage.footer import format_footer
+from claude_magic.usage.table import COLUMNS, export_usage, usage_table
 
 FIRST = UsageRecord(
     cell=1,

@@ -181,13 +181,12 @@ def test_unrendered_areas_close_after_the_next_cell(front_end: Any) -> None:
 
 
 def test_auto_uses_markdown_once_an_area_ended_unrendered(front_end: Any) -> None:
-    from claude_magic.core.pipeline import choose_sink
+    from claude_magic.display.choose import choose_sink
     from claude_magic.display.sinks import MarkdownSink
 
     front_end.renders = False
-    shell = type("ZMQInteractiveShell", (), {})()
-    assert isinstance(choose_sink(shell, "auto", on_stop=lambda: None), MarkdownSink)
-    assert isinstance(choose_sink(shell, "widget", on_stop=lambda: None), _widget.WidgetSink)
+    assert isinstance(choose_sink(in_kernel=True, mode="auto", on_stop=lambda: None), MarkdownSink)
+    assert isinstance(choose_sink(in_kernel=True, mode="widget", on_stop=lambda: None), _widget.WidgetSink)
 
 
 def test_an_unchanged_tail_is_not_sent_again() -> None:

@@ -91,7 +91,7 @@ sink.begin()
 for i in range(0, len(answer), {size}):
     sink.text(answer[i:i + {size}])
     await asyncio.sleep({pace_s})
-sink.end(answer, footer="claude-test · 1 s", error=None)
+sink.finish(answer, footer="claude-test · 1 s", error=None)
 """
 
 
@@ -153,7 +153,7 @@ def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKe
 
 
 def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) -> None:
-    code = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.end('', footer='', error=None)"
+    code = "from claude_magic.display.widget import WidgetSink\ns = WidgetSink()\ns.begin()\ns.finish('', footer='', error=None)"
     first = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     second = [m["content"]["data"] for m in _run(kernel, code) if m["msg_type"] == "display_data"]
     assert [d["text/plain"] for d in first] == [d["text/plain"] for d in second] == [""]

@@ -1,0 +1,106 @@
+"""Default renderings of the core's content lanes, shared by every display.
+
+A display inherits :class:`LaneRenderer` and implements three primitives: ``text`` (append
+answer text), ``notice`` (a transient status line) and ``finish`` (the final output). Each lane
+then renders through them by default, and a display that knows better overrides one lane's
+``on_...`` method. The renderer keeps the transcript (answer text plus tool lines) that the
+final output shows, so every display ends with the same text.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
+
+__all__ = ["LaneRenderer", "short"]
+
+#: A tool call's input repaints at most this often while it forms.
+TOOL_INPUT_REFRESH_S = 0.1
+TOOL_MARK = "🔧"
+
+
+def short(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class LaneRenderer:
+    """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript."""
+
+    def __init__(self) -> None:
+        self._transcript: list[str] = []
+        self._tool_input_shown_at = 0.0
+
+    # -- what a display implements ---------------------------------------------------------
+    def text(self, delta: str) -> None:
+        raise NotImplementedError
+
+    def notice(self, line: str) -> None:
+        raise NotImplementedError
+
+    def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        raise NotImplementedError
+
+    # -- the Sink protocol -----------------------------------------------------------------
+    def begin(self) -> None:
+        pass
+
+    def push(self, lane: Lane) -> None:
+        if isinstance(lane, Text):
+            self.on_text(lane)
+        elif isinstance(lane, Notice):
+            self.on_notice(lane)
+        elif isinstance(lane, ToolInput):
+            self.on_tool_input(lane)
+        elif isinstance(lane, ToolResult):
+            self.on_tool_result(lane)
+        elif isinstance(lane, Thinking):
+            self.on_thinking(lane)
+        elif isinstance(lane, Citation):
+            self.on_citation(lane)
+
+    def end(self, ending: Ending) -> None:
+        self.finish(self.transcript, footer=ending.footer, error=ending.error)
+
+    @property
+    def transcript(self) -> str:
+        return "".join(self._transcript)
+
+    # -- lanes -----------------------------------------------------------------------------
+    def append(self, text: str) -> None:
+        """Text that belongs to the answer as shown: on screen now and in the final output."""
+        self._transcript.append(text)
+        self.text(text)
+
+    def on_text(self, lane: Text) -> None:
+        self.append(lane.text)
+
+    def on_notice(self, lane: Notice) -> None:
+        self.notice(lane.line)
+
+    def on_tool_input(self, lane: ToolInput) -> None:
+        if lane.done:
+            self.notice(f"{TOOL_MARK} {lane.name}({short(lane.so_far)})")
+        elif not lane.delta:
+            self.notice(f"{TOOL_MARK} {lane.name}(…)")
+        else:
+            now = time.monotonic()
+            if now - self._tool_input_shown_at >= TOOL_INPUT_REFRESH_S:
+                self._tool_input_shown_at = now
+                self.notice(f"{TOOL_MARK} {lane.name}({short(lane.so_far)}")
+
+    def on_tool_result(self, lane: ToolResult) -> None:
+        self.notice("")
+        mark = "⚠ " if lane.is_error else ""
+        self.append(f"\n\n> {TOOL_MARK} `{lane.name}({short(lane.input)})`\n")
+        self.append(f"> ↳ {mark}{short(lane.display)}\n\n")
+
+    def on_thinking(self, lane: Thinking) -> None:
+        """Not shown by default."""
+
+    def on_citation(self, lane: Citation) -> None:
+        """Not shown by default."""
+

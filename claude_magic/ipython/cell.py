@@ -1,0 +1,84 @@
+"""A %%claude cell through the pipeline: the IPython side of one turn.
+
+The pipeline streams and concludes; this adds what belongs to a cell: the display chosen for
+this front end, the conversation keyed by cell, ``-o`` into the user's namespace, the tool
+functions found in it, ``--confirm`` asked on stdin, and IPython's one-line ``UsageError`` for
+a user's mistake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+
+from ..core.pipeline import Pipeline, StopSwitch
+from ..core.session import CellSpec
+from ..core.state import KernelState
+from ..display.choose import choose_sink
+from ..display.lanes import short
+from ..exceptions import UserError
+from .frontend import in_kernel
+
+__all__ = ["CellRunner", "confirm_on_stdin"]
+
+
+def confirm_on_stdin(name: str, raw_input: str) -> bool:
+    """``--confirm``: ask through the kernel's stdin channel (or the terminal)."""
+    try:
+        return input(f"Run {name}({short(raw_input)})? [y/N] ").strip().lower() in ("y", "yes")
+    except Exception:  # noqa: BLE001 - a front end without stdin: nothing was confirmed
+        return False
+
+
+class CellRunner:
+    """One per kernel; ``run`` is awaited on the kernel's own loop for every cell."""
+
+    def __init__(self, *, shell: Any, state: KernelState, pipeline: Pipeline | None = None) -> None:
+        self._shell = shell
+        self._state = state
+        self.pipeline = pipeline or Pipeline(state)
+
+    def messages(self, spec: CellSpec) -> list[dict[str, Any]]:
+        """The conversation before this cell, then its prompt (and a prefill to continue)."""
+        session = self._state.session
+        messages = [] if spec.once else session.conversation.messages_before(spec.cell_key)
+        messages.append({"role": "user", "content": spec.prompt})
+        if spec.continue_from:
+            # A prefilled assistant turn: the model continues from where the stream broke.
+            messages.append({"role": "assistant", "content": spec.continue_from.rstrip()})
+        return messages
+
+    async def run(self, spec: CellSpec, *, on_event: Callable[[Any, float], None] | None = None) -> str:
+        """Stream the cell's answer; returns its text. Re-raises a kernel interrupt once the
+        cell has been finished, so queued cells abort."""
+        try:
+            endpoint = self.pipeline.preflight()
+            toolbox = self._toolbox(spec)
+        except UserError as exc:
+            raise UsageError(str(exc)) from None
+        stop = StopSwitch(asyncio.get_running_loop())
+        sink = choose_sink(in_kernel=in_kernel(self._shell), mode=self._state.settings.display, on_stop=stop)
+        outcome = await self.pipeline.run(
+            spec, self.messages(spec), sink, stop=stop, endpoint=endpoint, toolbox=toolbox,
+            confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event,
+        )
+        text = outcome.answer_text
+        session = self._state.session
+        if text and not spec.once:
+            session.conversation.record(spec.cell_key, spec.prompt, text)
+        if spec.out:
+            self._shell.user_ns[spec.out] = text
+        session.last_spec = spec
+        session.last_partial = text
+        outcome.raise_interrupt()
+        return text
+
+    def _toolbox(self, spec: CellSpec) -> Any:
+        names = spec.tools if spec.tools is not None else self._state.settings.tools
+        if not names:
+            return None
+        from ..tools.runner import resolve_tools
+
+        return resolve_tools(names, self._shell.user_ns)
