@@ -84,8 +84,9 @@ class MessageAccumulator:
             delta = event.delta
             dtype = getattr(delta, "type", None)
             if dtype == "text_delta":
-                block.text.append(delta.text)
-                return delta.text
+                text: str = delta.text
+                block.text.append(text)
+                return text
             if dtype == "input_json_delta":
                 block.raw_json.append(delta.partial_json)
             elif dtype == "thinking_delta":

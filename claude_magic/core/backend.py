@@ -83,7 +83,7 @@ def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None =
     if use_live:
         chosen = Backend()
     else:
-        loaded = Script.load(script) if script is not None else None
+        loaded = Script.load(Path(script) if not isinstance(script, str) else script) if script is not None else None
         name = Path(script).name if script is not None else None
         chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
     from .state import kernel_state

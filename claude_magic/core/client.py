@@ -18,13 +18,12 @@ from typing import Any
 import anthropic
 import httpx2
 
+from ..exceptions import MissingKeyError
+
 __all__ = ["Endpoint", "sampling_options", "resolve_endpoint", "get_client", "MissingKeyError", "close_loop_clients", "close_all_clients"]
 
 #: What the emulator accepts; not a secret.
 EMULATOR_KEY = "emulator-offline"
-
-
-from ..exceptions import MissingKeyError
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,11 @@ def close_all_clients() -> None:
                 continue
             if loop.is_running():
                 # A kernel: this is the loop's own thread, inside a cell; close after it.
-                loop.call_soon_threadsafe(lambda c=client, lp=loop: lp.create_task(c.close()))
+                loop.call_soon_threadsafe(_close_later, loop, client)
             else:
                 loop.run_until_complete(client.close())
     _clients.clear()
+
+
+def _close_later(loop: asyncio.AbstractEventLoop, client: anthropic.AsyncAnthropic) -> None:
+    loop.create_task(client.close())

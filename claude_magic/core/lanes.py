@@ -10,7 +10,7 @@ kind of block adds an event here and a renderer there, and touches nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, Union
+from typing import Any, Protocol, Sequence
 
 __all__ = ["Text", "Thinking", "ToolInput", "ToolResult", "Citation", "Notice", "Lane", "Ending", "Sink"]
 
@@ -73,7 +73,7 @@ class Notice:
     line: str
 
 
-Lane = Union[Text, Thinking, ToolInput, ToolResult, Citation, Notice]
+Lane = Text | Thinking | ToolInput | ToolResult | Citation | Notice
 
 
 @dataclass(frozen=True)

@@ -55,4 +55,4 @@ class RetryPolicy:
             return min(asked, self.cap_s)
         # Full jitter (uniform in [0, min(cap, base * 2^n)]) spreads thirty workshop laptops
         # hitting one rate limit so they do not retry in lockstep.
-        return rand() * min(self.cap_s, self.base_s * 2 ** (retry - 1))
+        return float(rand() * min(self.cap_s, self.base_s * 2 ** (retry - 1)))

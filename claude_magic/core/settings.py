@@ -22,13 +22,15 @@ class Settings(Protocol):
     temperature: float | None
     display: str
     prices: dict[str, Any]
-    usage_log: str | None
     budget_usd: float | None
     max_retries: int
     retry_cap_s: float
     stall_timeout: float
     tools: list[str]
     max_tool_rounds: int
+
+    @property
+    def usage_log(self) -> str | None: ...
 
 
 @dataclass

@@ -26,7 +26,6 @@ from typing import Any
 
 import anywidget
 import traitlets
-from IPython.core.error import UsageError
 
 from ..core.conversation import Conversation
 from ..core.errors import CHAT_RETRY_HINTS

@@ -8,7 +8,7 @@ what a front end is.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Protocol, TextIO
+from typing import Any, Callable, TextIO
 
 from ..core.lanes import Sink
 from .coalesce import DEFAULT_INTERVAL_S, Coalescer

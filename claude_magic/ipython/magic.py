@@ -81,6 +81,11 @@ class ClaudeMagic(Magics):
         self._count_offset = 1 if IPython.version_info >= (9,) else 0
 
     @property
+    def _ip(self) -> Any:
+        """The shell (a loaded magic always has one; IPython types it as optional)."""
+        return self.shell
+
+    @property
     def session(self) -> KernelSession:
         return self.state.session
 
@@ -133,7 +138,7 @@ class ClaudeMagic(Magics):
         if cell is not None and args.prompt:
             raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
         try:
-            prompt = interpolate(raw_prompt, self.shell.user_ns).strip()
+            prompt = interpolate(raw_prompt, self._ip.user_ns).strip()
         except PromptError as exc:
             raise UsageError(str(exc)) from None
         if not prompt:
@@ -261,7 +266,7 @@ class ClaudeMagic(Magics):
 
     def note_cell(self, *, cell_id: str | None) -> None:
         self._cell_id = cell_id
-        self._count_at_pre_run = self.shell.execution_count
+        self._count_at_pre_run = self._ip.execution_count
 
     def learn_count_offset(self, number: int | None) -> None:
         # IPython 9 counts a cell before running it, IPython 8 after: learn which from a
@@ -270,4 +275,4 @@ class ClaudeMagic(Magics):
             self._count_offset = self._count_at_pre_run - number
 
     def current_cell_number(self) -> int:
-        return self.shell.execution_count - self._count_offset
+        return int(self._ip.execution_count) - self._count_offset

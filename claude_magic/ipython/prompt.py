@@ -13,17 +13,16 @@ import _string  # the field-name splitter that string.Formatter.get_field uses
 import re
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
+
+from ..exceptions import PromptError
 
 __all__ = ["PromptError", "interpolate"]
 
 # str() of an object that defines no __str__ or __repr__: nothing the model could use.
 _DEFAULT_REPR = re.compile(r"<.+ at 0x[0-9A-Fa-f]+>+", re.DOTALL)
 
-_CONVERSIONS = {"r": repr, "s": str, "a": ascii}
-
-
-from ..exceptions import PromptError
+_CONVERSIONS: dict[str, Callable[[Any], str]] = {"r": repr, "s": str, "a": ascii}
 
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:

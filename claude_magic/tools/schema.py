@@ -19,6 +19,8 @@ import docstring_parser
 import pydantic
 from pydantic.json_schema import PydanticJsonSchemaWarning
 
+from ..exceptions import ToolDefinitionError
+
 __all__ = ["ToolDefinitionError", "ToolSpec", "describe_tool", "tool_definition"]
 
 # The Messages API refuses other tool names.
@@ -28,9 +30,6 @@ _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # name or a value, not a schema title.
 _NAME_MAPS = frozenset({"properties", "$defs", "patternProperties"})
 _DATA_KEYS = frozenset({"default", "enum", "const", "examples"})
-
-
-from ..exceptions import ToolDefinitionError
 
 
 @dataclass(frozen=True)

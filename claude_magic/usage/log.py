@@ -18,13 +18,12 @@ import platformdirs
 
 from .record import RECORD_FIELDS, UsageRecord
 
+from ..exceptions import UsageLogError
+
 __all__ = ["UsageLog", "UsageLogError", "default_log_path"]
 
 _TABLE = "usage"
 _DEFAULT_TIMEOUT_S = 5.0
-
-
-from ..exceptions import UsageLogError
 
 
 def default_log_path() -> Path:
