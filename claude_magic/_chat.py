@@ -8,7 +8,7 @@ a cell, with ``call_soon_threadsafe``; the answers stream there as one task, the
 Each answer streams through the magic's pieces: ``request_params``, ``RoundStreamer`` with
 the magic's retry policy, the one client per loop, and ``CellRunner.conclude``, which writes
 the usage record to ``claude_magic.history`` and the usage log and words the footer and the
-error line as for a cell; and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as safe
+error line as for a cell; and the live area's ``LiveFeed``, so only new text travels, finished Markdown blocks as
 HTML. With ``compare=[...]`` the same prompt goes to every model at once (``asyncio.gather``)
 and each model keeps its own thread of the conversation.
 """
@@ -30,9 +30,9 @@ from IPython.core.error import UsageError
 
 from . import _client
 from ._conversation import Conversation
-from ._errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE
+from ._errors import CHAT_RETRY_HINTS, MISSING_KEY_MESSAGE, redact
 from ._retry import RetryPolicy
-from ._runner import StopSwitch, request_params
+from ._runner import StopSwitch, refuse_secret_prompt, request_params
 from ._session import CellSpec
 from ._stream import RoundStreamer
 from ._turn import TurnResult
@@ -252,7 +252,7 @@ class Chat(anywidget.AnyWidget):
         # A bug, not an API error (those end in the answer's own error line): say so, once.
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            self._post({"notice": f"The chat failed: {type(exc).__name__}: {exc}"})
+            self._post({"notice": redact(f"The chat failed: {type(exc).__name__}: {exc}")})
 
     def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # Maybe on a subshell's thread: hand everything but Stop to the kernel's loop.
@@ -277,6 +277,7 @@ class Chat(anywidget.AnyWidget):
             settings = _settings()
             try:
                 endpoint = _endpoint()
+                refuse_secret_prompt(prompt, self.system)  # shown as the turn's error line
             except UsageError as exc:
                 self._post({"turn": turn, "error": str(exc)})
                 return [ChatAnswer(model, "", None, str(exc)) for model in models]

@@ -1,7 +1,8 @@
 """The one place that turns SDK and transport errors into one line that says what to do.
 
-Every line passes through :func:`redact`, so an API key echoed back inside an error body
-never reaches an output, a log or a usage record.
+Every line passes through :func:`redact`, so an API key or auth token echoed back inside an
+error body never reaches an output, a log or a usage record. :func:`redact` is also what every
+other view applies to text the project did not write (answers, tool input, tool results).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Iterable
 import anthropic
 import httpx2
 
-__all__ = ["describe_error", "error_type", "redact", "is_retryable", "MISSING_KEY_MESSAGE"]
+__all__ = ["describe_error", "error_type", "redact", "secrets_found", "is_retryable", "MISSING_KEY_MESSAGE"]
 
 MISSING_KEY_MESSAGE = (
     "No API key: set ANTHROPIC_API_KEY (for example `%env ANTHROPIC_API_KEY=sk-ant-...`), "
@@ -52,16 +53,30 @@ _STATUS_NAMES = {
 }
 
 
-def _secrets() -> list[str]:
-    found = [os.environ.get(name) for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")]
-    return [s for s in found if s and len(s) >= 6]
+#: The environment variables whose values must never be shown, recorded or sent as text.
+SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+REDACTED = "[redacted key]"
+
+
+def secrets_in_use() -> dict[str, str]:
+    """Each secret variable that is set (long enough to be a secret), with its value.
+
+    Read at each call: a notebook may set a key with ``%env`` at any time.
+    """
+    found = {name: os.environ.get(name) or "" for name in SECRET_VARIABLES}
+    return {name: value for name, value in found.items() if len(value) >= 6}
+
+
+def secrets_found(text: str) -> list[str]:
+    """The names of the secret variables whose values ``text`` holds."""
+    return [name for name, value in secrets_in_use().items() if value in text]
 
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
-    """Replace every known key in ``text`` by a marker."""
-    for secret in list(secrets or []) + _secrets():
+    """Replace every known key and token in ``text`` by a marker."""
+    for secret in [*(secrets or []), *secrets_in_use().values()]:
         if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted key]")
+            text = text.replace(secret, REDACTED)
     return text
 
 
@@ -72,7 +87,7 @@ def status_name(status: int) -> str:
 def error_type(exc: BaseException) -> str:
     """A short machine-friendly type for the usage record: ``overloaded_error``, ``ReadTimeout``..."""
     if isinstance(exc, anthropic.APIStatusError):
-        return exc.type or f"http_{exc.status_code}"
+        return redact(exc.type or f"http_{exc.status_code}")
     if isinstance(exc, anthropic.APITimeoutError) or isinstance(exc, httpx2.TimeoutException):
         return "timeout"
     if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):

@@ -15,7 +15,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PromptError", "interpolate"]
+__all__ = ["PromptError", "interpolate", "refuse_secrets"]
 
 # str() of an object that defines no __str__ or __repr__: nothing the model could use.
 _DEFAULT_REPR = re.compile(r"<.+ at 0x[0-9A-Fa-f]+>+", re.DOTALL)
@@ -25,6 +25,22 @@ _CONVERSIONS = {"r": repr, "s": str, "a": ascii}
 
 class PromptError(ValueError):
     """A ``{field}`` of the prompt cannot be filled in; the message is one line with the fix."""
+
+
+def refuse_secrets(*texts: str | None) -> None:
+    """Raise PromptError when a text about to be sent holds the user's API key or auth token.
+
+    ``{os.environ}`` in a prompt, or ``-s "{os.environ}"``, would send the key to the API in
+    plain text (and into the conversation, the usage log of a proxy, a shared notebook).
+    """
+    from ._errors import secrets_found
+
+    names = sorted({name for text in texts if text for name in secrets_found(text)})
+    if names:
+        raise PromptError(
+            f"The prompt holds the value of {' and '.join(names)}, so nothing was sent: "
+            "leave secrets out of it (interpolate the values the model needs, not {os.environ})."
+        )
 
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from IPython.core.error import UsageError
 
 from . import _client
 from ._errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
+from ._prompt import PromptError, refuse_secrets
 from ._retry import RetryPolicy
 from ._session import CellSpec, KernelSession
 from ._sinks import MarkdownSink, Sink, TerminalSink
@@ -27,7 +29,7 @@ from ._usage import UsageHistory, UsageRecord
 from ._usage_log import UsageLog, UsageLogError
 from ._usage_table import format_footer
 
-__all__ = ["CellRunner", "Conclusion", "Settings", "StopSwitch", "choose_sink", "request_params"]
+__all__ = ["CellRunner", "Conclusion", "Settings", "StopSwitch", "choose_sink", "refuse_secret_prompt", "request_params"]
 
 
 class Settings(Protocol):
@@ -130,7 +132,8 @@ class _ToolInputView:
         block = accumulator.blocks.get(event.index) if accumulator is not None else None
         if block is None or block.type != "tool_use":
             return
-        name = block.data.get("name", "?")
+        # The model wrote the name and the input: a key in them is redacted (see _errors).
+        name = redact(str(block.data.get("name", "?")))
         if kind == "content_block_start":
             self._sink.notice(f"🔧 {name}(…)")
         elif kind == "content_block_delta":
@@ -154,8 +157,17 @@ def _chain(*handlers: Callable[[Any, float], None] | None) -> Callable[[Any, flo
 
 
 def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
+    """Model-written text (tool input) on one line, cut short, secrets redacted."""
+    text = " ".join(redact(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code_span(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _confirm(question: str) -> bool:
@@ -165,8 +177,21 @@ def _confirm(question: str) -> bool:
         return False
 
 
+def refuse_secret_prompt(*texts: str | None) -> None:
+    """One UsageError line, before any request, when a text to send holds the user's key."""
+    try:
+        refuse_secrets(*texts)
+    except PromptError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def request_params(spec: CellSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The Messages API request for ``spec`` with these messages (the last is the new prompt)."""
+    """The Messages API request for ``spec`` with these messages (the last is the new prompt).
+
+    Raises UsageError, before anything is sent, when the prompt or system prompt holds the
+    user's API key or auth token.
+    """
+    refuse_secret_prompt(spec.prompt, spec.system, spec.continue_from)
     params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
     if spec.system:
         params["system"] = spec.system
@@ -312,9 +337,11 @@ class CellRunner:
 
         name, tool_use_id = call.data.get("name", "?"), call.data.get("id", "")
         raw = call.raw_input or json.dumps(call.data.get("input") or {}, ensure_ascii=False)
+        shown = f"{redact(str(name))}({_short(raw)})"
         sink.notice("")
-        sink.text(f"\n\n> 🔧 `{name}({_short(raw)})`\n")
-        if confirm and not _confirm(f"Run {name}({_short(raw)})? [y/N] "):
+        # Part of the answer's Markdown, so it goes through the one renderer like the answer.
+        sink.text(f"\n\n> 🔧 {_code_span(shown)}\n")
+        if confirm and not _confirm(f"Run {shown}? [y/N] "):
             outcome = ToolOutcome(tool_use_id=tool_use_id, content="The user declined to run this tool.",
                                   is_error=True, display="declined")
         else:

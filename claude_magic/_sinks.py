@@ -8,9 +8,12 @@ what a front end is.
 from __future__ import annotations
 
 import sys
+from html import escape
 from typing import Any, Callable, Protocol, TextIO
 
 from ._coalesce import DEFAULT_INTERVAL_S, Coalescer
+from ._errors import redact
+from ._html import render_answer_html
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
@@ -33,12 +36,13 @@ class Sink(Protocol):
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
-    """The final answer as a display bundle: safe Markdown for people, the raw text for nbval."""
+    """The final answer as a display bundle: HTML from the one renderer for people (never
+    ``text/markdown``, which a front end would parse again), the raw text for nbval and
+    terminals. Secrets are redacted from both."""
+    text = redact(text)
     if not markdown:
         return {"text/plain": text}
-    from ._markdown import safe_markdown
-
-    return {"text/markdown": safe_markdown(text), "text/plain": text}
+    return {"text/html": render_answer_html(text), "text/plain": text}
 
 
 def footer_bundle(footer: str) -> dict[str, str]:
@@ -46,7 +50,7 @@ def footer_bundle(footer: str) -> dict[str, str]:
 
 
 def error_bundle(error: str) -> dict[str, str]:
-    return {"text/plain": f"⚠ {error}"}
+    return {"text/plain": f"⚠ {redact(error)}"}
 
 
 def show_final(
@@ -120,14 +124,16 @@ class MarkdownSink:
     def _update(self) -> None:
         if self._handle is None:
             return
-        body = self._shown + (f"\n\n*{self._notice}*" if self._notice and self._markdown else "")
-        if self._markdown:
-            from ._markdown import safe_markdown
-
-            bundle = {"text/markdown": safe_markdown(body)}
-        else:
-            bundle = {"text/plain": body + (f"\n{self._notice}" if self._notice else "")}
-        self._handle.update(bundle, raw=True)
+        body, notice = redact(self._shown), redact(self._notice)
+        if not self._markdown:
+            self._handle.update({"text/plain": body + (f"\n{notice}" if notice else "")}, raw=True)
+            return
+        # HTML only: nbval ignores updates, and the front end needs nothing else.
+        html = render_answer_html(body)
+        if notice:
+            # The notice may quote model-written tool input: escaped, never parsed.
+            html += f'<p class="claude-notice"><em>{escape(notice)}</em></p>'
+        self._handle.update({"text/html": html}, raw=True)
 
 
 class TerminalSink:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._errors import redact
 from ._usage import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
 
 __all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage", "format_footer"]
@@ -74,7 +75,8 @@ def _text(name: str, value: Any) -> str:
         return f"{value:.1f}"
     if name == "cost_usd":
         return _money(value)
-    return str(value)
+    # Model names, stop reasons, request ids and error types come from outside.
+    return redact(str(value))
 
 
 def _plain(name: str, value: Any) -> str:

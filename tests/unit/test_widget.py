@@ -8,7 +8,7 @@ import pytest
 from IPython.core.events import EventManager, available_events
 
 from claude_magic import _widget
-from claude_magic._markdown import render_html
+from claude_magic._html import render_answer_fragment as render_html
 from claude_magic._widget import (
     TAIL_RENDER_LIMIT,
     LiveArea,
