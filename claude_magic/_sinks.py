@@ -45,12 +45,24 @@ def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
     return {"text/html": render_answer_html(text), "text/plain": text}
 
 
+_LINE_STYLE = "font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);white-space:pre-wrap"
+
+
+def line_bundle(line: str) -> dict[str, str]:
+    """A line the project words (footer, error line) that may quote outside text (a server's
+    error message, a model name). As text/html it is escaped text in a ``<pre>``: shown as
+    ``text/plain`` alone, JupyterLab would turn any ``data:``, ``file:`` or ``javascript:``
+    URL in it into a link."""
+    line = redact(line)
+    return {"text/html": f'<pre class="claude-line">{escape(line)}</pre>', "text/plain": line}
+
+
 def footer_bundle(footer: str) -> dict[str, str]:
-    return {"text/plain": footer}
+    return line_bundle(footer)
 
 
 def error_bundle(error: str) -> dict[str, str]:
-    return {"text/plain": f"⚠ {redact(error)}"}
+    return line_bundle(f"⚠ {error}")
 
 
 def show_final(
