@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import os
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
@@ -28,9 +28,11 @@ EMULATOR_KEY = "emulator-offline"
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where requests go and with which credential; its repr never shows the credential."""
+
     base_url: str | None
-    api_key: str | None = None
-    auth_token: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    auth_token: str | None = field(default=None, repr=False)
     offline: bool = False
 
     def cache_key(self) -> str:

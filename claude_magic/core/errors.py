@@ -1,18 +1,21 @@
 """The one place that turns SDK and transport errors into one line that says what to do.
 
-Every line passes through :func:`redact`, so an API key echoed back inside an error body
-never reaches an output, a log or a usage record.
+Every line passes through :func:`redact`, so an API key or auth token echoed back inside an
+error body never reaches an output, a log or a usage record. :func:`redact` is also what every
+other view applies to text the project did not write (answers, tool input, tool results).
 """
 
 from __future__ import annotations
 
-import os
-from typing import Iterable
-
 import anthropic
 import httpx2
 
-__all__ = ["describe_error", "error_type", "redact", "is_retryable", "MISSING_KEY_MESSAGE"]
+from ..secrets import REDACTED, redact, secrets_found, secrets_in_use
+
+__all__ = [
+    "describe_error", "error_type", "redact", "secrets_found", "secrets_in_use", "REDACTED", "is_retryable",
+    "MISSING_KEY_MESSAGE",
+]
 
 MISSING_KEY_MESSAGE = (
     "No API key: set ANTHROPIC_API_KEY (for example `%env ANTHROPIC_API_KEY=sk-ant-...`), "
@@ -52,19 +55,6 @@ _STATUS_NAMES = {
 }
 
 
-def _secrets() -> list[str]:
-    found = [os.environ.get(name) for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")]
-    return [s for s in found if s and len(s) >= 6]
-
-
-def redact(text: str, secrets: Iterable[str] | None = None) -> str:
-    """Replace every known key in ``text`` by a marker."""
-    for secret in list(secrets or []) + _secrets():
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted key]")
-    return text
-
-
 def status_name(status: int) -> str:
     return _STATUS_NAMES.get(status, "HTTP error" if status < 500 else "Server error")
 
@@ -72,7 +62,7 @@ def status_name(status: int) -> str:
 def error_type(exc: BaseException) -> str:
     """A short machine-friendly type for the usage record: ``overloaded_error``, ``ReadTimeout``..."""
     if isinstance(exc, anthropic.APIStatusError):
-        return exc.type or f"http_{exc.status_code}"
+        return redact(exc.type or f"http_{exc.status_code}")
     if isinstance(exc, anthropic.APITimeoutError) or isinstance(exc, httpx2.TimeoutException):
         return "timeout"
     if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import BudgetError, MissingKeyError, UsageLogError
+from ..secrets import refuse_secrets
 from ..usage.footer import format_footer
 from ..usage.log import UsageLog
 from ..usage.record import UsageRecord
@@ -134,7 +135,12 @@ class Pipeline:
         on_event: EventHandler | None = None,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
     ) -> Outcome:
-        """Stream one turn (every round of tool calls) into ``sink`` and conclude it."""
+        """Stream one turn (every round of tool calls) into ``sink`` and conclude it.
+
+        Raises a :class:`UserError` before anything is sent or shown when the budget is spent,
+        there is no key, or the prompt holds the user's own key or token.
+        """
+        refuse_secrets(spec.prompt, spec.system, spec.continue_from)
         endpoint = endpoint or self.preflight()
         settings = self.settings
         client = self._client_for(endpoint, settings.stall_timeout)

@@ -1,8 +1,8 @@
 // Chat playground: a transcript of turns, each with one answer per model, and the controls.
 //
-// Model text is untrusted: answers arrive as HTML rendered in Python by markdown-it with
-// html=False, through the live area's code (./widget.js); prompts, notices, footers and errors
-// are only ever set as text.
+// Model text is untrusted: answers arrive as HTML from the project's one renderer
+// (claude_magic/display/html.py), through the live area's code (./widget.js); prompts, model names,
+// notices, footers and errors are only ever set as text.
 //
 // Messages from Python:
 //   {turn: id, prompt, models}        a new turn: the prompt, and one answer column per model

@@ -28,11 +28,12 @@ import anywidget
 import traitlets
 
 from ..core.conversation import Conversation
-from ..core.errors import CHAT_RETRY_HINTS
+from ..core.errors import CHAT_RETRY_HINTS, redact
 from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.state import kernel_state
 from ..exceptions import UserError
+from ..secrets import refuse_secrets
 from ..usage.record import UsageRecord
 from .lanes import LaneRenderer
 from .widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
@@ -185,7 +186,7 @@ class Chat(anywidget.AnyWidget):
         self._post({"reset": True})
 
     # -- sending ---------------------------------------------------------------------------------
-    def send(self, content: Any, buffers: Any = None) -> Any:  # type: ignore[override]
+    def send(self, content: Any, buffers: Any = None) -> Any:
         """``chat.send("prompt")``: ask, and return the task that streams the answers.
 
         Await it in a cell (``answers = await chat.send("hi")``): it gives one
@@ -224,7 +225,7 @@ class Chat(anywidget.AnyWidget):
         # A bug, not an API error (those end in the answer's own error line): say so, once.
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            self._post({"notice": f"The chat failed: {type(exc).__name__}: {exc}"})
+            self._post({"notice": redact(f"The chat failed: {type(exc).__name__}: {exc}")})
 
     def _handle_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # Maybe on a subshell's thread: hand everything but Stop to the kernel's loop.
@@ -249,6 +250,7 @@ class Chat(anywidget.AnyWidget):
             pipeline = Pipeline(kernel_state())
             try:
                 endpoint = pipeline.preflight()
+                refuse_secrets(prompt, self.system or None)  # shown as the turn's error line
             except UserError as exc:
                 self._post({"turn": turn, "error": str(exc)})
                 return [ChatAnswer(model, "", None, str(exc)) for model in models]

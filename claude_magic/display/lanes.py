@@ -12,9 +12,12 @@ from __future__ import annotations
 import time
 
 
-from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
+import re
 
-__all__ = ["LaneRenderer", "short"]
+from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
+from ..secrets import redact
+
+__all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
 #: A tool call's input repaints at most this often while it forms.
 TOOL_INPUT_REFRESH_S = 0.1
@@ -22,9 +25,22 @@ TOOL_MARK = "🔧"
 
 
 def short(text: str, limit: int = 160) -> str:
-    """One line of at most ``limit`` characters."""
-    text = " ".join(text.split())
+    """Model-written text (a tool's input) on one line, cut short, secrets redacted."""
+    text = " ".join(redact(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def tool_call(name: str, raw_input: str) -> str:
+    """A tool call as one line: the model wrote the name and the input, so both are redacted."""
+    return f"{redact(name)}({short(raw_input)})"
 
 
 class LaneRenderer:
@@ -83,19 +99,20 @@ class LaneRenderer:
 
     def on_tool_input(self, lane: ToolInput) -> None:
         if lane.done:
-            self.notice(f"{TOOL_MARK} {lane.name}({short(lane.so_far)})")
+            self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)}")
         elif not lane.delta:
-            self.notice(f"{TOOL_MARK} {lane.name}(…)")
+            self.notice(f"{TOOL_MARK} {redact(lane.name)}(…)")
         else:
             now = time.monotonic()
             if now - self._tool_input_shown_at >= TOOL_INPUT_REFRESH_S:
                 self._tool_input_shown_at = now
-                self.notice(f"{TOOL_MARK} {lane.name}({short(lane.so_far)}")
+                self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)[:-1]}")
 
     def on_tool_result(self, lane: ToolResult) -> None:
         self.notice("")
         mark = "⚠ " if lane.is_error else ""
-        self.append(f"\n\n> {TOOL_MARK} `{lane.name}({short(lane.input)})`\n")
+        # Part of the answer's Markdown, so it goes through the one renderer like the answer.
+        self.append(f"\n\n> {TOOL_MARK} {code_span(tool_call(lane.name, lane.input))}\n")
         self.append(f"> ↳ {mark}{short(lane.display)}\n\n")
 
     def on_thinking(self, lane: Thinking) -> None:

@@ -4,9 +4,9 @@ Rows are built from whatever the stream yields: the SDK's event models, events o
 the SDK does not know (it passes them through as some model with an unexpected ``type``),
 or plain dicts. Dispatch is therefore on ``.type``, never on the Python class.
 
-A live view appends rows in batches: ``render_html(rows)`` gives the ``<tr>`` elements
-for the table body (``<tbody data-raw-rows>``) and ``render_text(rows)`` fixed-width lines
-that line up with ``TEXT_HEADER`` without seeing the other rows.
+``render_html(rows)`` gives the ``<tr>`` elements of the table body, every value escaped
+(the model and the server wrote them; no Markdown is involved), and ``render_text(rows)``
+fixed-width lines that line up with ``TEXT_HEADER`` without seeing the other rows.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ..core.errors import redact
 
 __all__ = [
     "EVENT_TYPES",
@@ -246,6 +248,8 @@ def _compact_json(value: Any) -> str:
 
 
 def _one_line(text: str) -> str:
+    # Excerpts quote the wire (tool input, error messages): no key or token is shown.
+    text = redact(text)
     text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
     if len(text) > EXCERPT_LIMIT:
         return text[: EXCERPT_LIMIT - 1] + "…"

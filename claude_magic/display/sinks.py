@@ -8,10 +8,13 @@ what a front end is.
 from __future__ import annotations
 
 import sys
+from html import escape
 from typing import Any, Callable, TextIO
 
+from ..core.errors import redact
 from ..core.lanes import Sink
 from .coalesce import DEFAULT_INTERVAL_S, Coalescer
+from .html import render_answer_html
 from .lanes import LaneRenderer
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
@@ -25,20 +28,33 @@ REPAINT_BYTES_PER_S = 8_000
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
-    """The final answer as a display bundle: safe Markdown for people, the raw text for nbval."""
+    """The final answer as a display bundle: HTML from the one renderer for people (never
+    ``text/markdown``, which a front end would parse again), the raw text for nbval and
+    terminals. Secrets are redacted from both."""
+    text = redact(text)
     if not markdown:
         return {"text/plain": text}
-    from .markdown import safe_markdown
+    return {"text/html": render_answer_html(text), "text/plain": text}
 
-    return {"text/markdown": safe_markdown(text), "text/plain": text}
+
+_LINE_STYLE = "font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);white-space:pre-wrap"
+
+
+def line_bundle(line: str) -> dict[str, str]:
+    """A line the project words (footer, error line) that may quote outside text (a server's
+    error message, a model name). As text/html it is escaped text in a ``<pre>``: shown as
+    ``text/plain`` alone, JupyterLab would turn any ``data:``, ``file:`` or ``javascript:``
+    URL in it into a link."""
+    line = redact(line)
+    return {"text/html": f'<pre class="claude-line">{escape(line)}</pre>', "text/plain": line}
 
 
 def footer_bundle(footer: str) -> dict[str, str]:
-    return {"text/plain": footer}
+    return line_bundle(footer)
 
 
 def error_bundle(error: str) -> dict[str, str]:
-    return {"text/plain": f"⚠ {error}"}
+    return line_bundle(f"⚠ {error}")
 
 
 def show_final(
@@ -47,7 +63,9 @@ def show_final(
     """How every kernel sink ends: the answer, the footer, the error line, each a new output,
     so a notebook saves alike whichever sink showed the stream."""
     if display is None:
-        from IPython.display import display
+        from IPython.display import display as ipython_display
+
+        display = ipython_display
     if text:
         display(answer_bundle(text, markdown=markdown), raw=True)
     if footer:
@@ -113,14 +131,16 @@ class MarkdownSink(LaneRenderer):
     def _update(self) -> None:
         if self._handle is None:
             return
-        body = self._shown + (f"\n\n*{self._notice}*" if self._notice and self._markdown else "")
-        if self._markdown:
-            from .markdown import safe_markdown
-
-            bundle = {"text/markdown": safe_markdown(body)}
-        else:
-            bundle = {"text/plain": body + (f"\n{self._notice}" if self._notice else "")}
-        self._handle.update(bundle, raw=True)
+        body, notice = redact(self._shown), redact(self._notice)
+        if not self._markdown:
+            self._handle.update({"text/plain": body + (f"\n{notice}" if notice else "")}, raw=True)
+            return
+        # HTML only: nbval ignores updates, and the front end needs nothing else.
+        html = render_answer_html(body)
+        if notice:
+            # The notice may quote model-written tool input: escaped, never parsed.
+            html += f'<p class="claude-notice"><em>{escape(notice)}</em></p>'
+        self._handle.update({"text/html": html}, raw=True)
 
 
 class TerminalSink(LaneRenderer):

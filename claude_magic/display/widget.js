@@ -1,8 +1,8 @@
 // Live area of a streamed answer: appends finished blocks, replaces the unfinished tail.
 //
-// Model text is untrusted. The only HTML this file inserts was rendered in Python by
-// markdown-it with html=False (raw HTML escaped, script URLs refused); raw text is only ever
-// added as text nodes.
+// Model text is untrusted. The only HTML this file inserts was rendered in Python by the
+// project's one renderer (claude_magic/_html.py: raw HTML escaped, unsafe URLs refused, only
+// its own tags); raw text (the growing tail of a long block) is only ever added as text nodes.
 //
 // Messages from Python (custom messages, so each carries only what is new):
 //   {add: [[html, join], ...]}  finished blocks, in order; join: items of the previous list
@@ -16,7 +16,7 @@
 //
 // The Chat (chat.js) imports the named exports below to show each answer the same way.
 
-/** Turn a string of trusted, already-escaped HTML into nodes. */
+/** Turn HTML from the Python renderer (never raw model text) into nodes. */
 function fragment(html) {
   const template = document.createElement("template");
   template.innerHTML = html;
@@ -36,9 +36,10 @@ function rawTarget(tail) {
 
 /** The DOM of one streamed answer: finished blocks, then the tail. */
 export function createLiveBody() {
-  // JupyterLab's own Markdown styles, so the live text looks like the final output.
+  // JupyterLab's own styles, so the live text looks like the final output; MathJax is told
+  // to leave it alone, as in the final output (see ANSWER_CLASS in _html.py).
   const element = document.createElement("div");
-  element.className = "claude-live-body jp-RenderedHTMLCommon";
+  element.className = "claude-live-body jp-RenderedHTMLCommon mathjax_ignore tex2jax_ignore";
   const blocks = document.createElement("div");
   const tail = document.createElement("div");
   tail.className = "claude-live-tail";

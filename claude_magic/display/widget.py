@@ -1,5 +1,8 @@
 """The live answer area as an anywidget: the browser receives only what is new, as safe HTML.
 
+Finished blocks and the short unfinished tail arrive as HTML from ``html.py`` (the one renderer
+of model text); a long tail grows as raw text that the browser adds as text nodes only.
+
 Where "auto" shows it (``ClaudeMagic.display = "auto"``), decided per kernel from what the
 front end says, because a kernel cannot ask whether anything renders its widgets:
 
@@ -10,14 +13,14 @@ front end says, because a kernel cannot ask whether anything renders its widgets
   kernel "front end renders widgets" for good.
 * A live area whose cell ends without having heard it marks the kernel "front end does not
   render widgets" (nbclient, nbval, a front end without the widget extension), unless a
-  "rendered" arrived at some point; from then on "auto" streams into a plain Markdown display.
+  "rendered" arrived at some point; from then on "auto" streams into a plain HTML display.
 * A cell can end before the browser renders its view, so such an area's comm stays open for
   a late "rendered", which still flips the kernel back to widgets: it is closed when that
   arrives, or when the next cell has finished. Only the areas of the last cell wait.
 
 The notebook keeps the same outputs either way: the area's first display has ``text/plain``
 "" beside the widget view (nbval compares text/plain and skips the view), and it is emptied
-to ``{"text/plain": ""}`` at the end, before the answer is displayed as Markdown.
+to ``{"text/plain": ""}`` at the end, before the answer is displayed as HTML.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ import traitlets
 from IPython.display import DisplayHandle, display
 
 from .coalesce import Coalescer
-from .markdown import list_marker, render_html, split_blocks
+from .html import render_answer_fragment
 from .lanes import LaneRenderer
+from .markdown import list_marker, split_blocks
 from .sinks import EMPTY_BUNDLE, show_final
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
@@ -204,7 +208,7 @@ class _LiveText:
             added = []
             for block in blocks:
                 marker = list_marker(block)
-                added.append([render_html(block), marker is not None and marker == self._marker])
+                added.append([render_answer_fragment(block), marker is not None and marker == self._marker])
                 self._marker = marker
             message["add"] = added
             self._pending = tail
@@ -215,7 +219,7 @@ class _LiveText:
                 message["more"] = tail[self._shown :]
         else:
             # One last full render when the tail crosses the limit, then raw appends only.
-            rendered = (render_html(tail), self._marker is not None and list_marker(tail) == self._marker)
+            rendered = (render_answer_fragment(tail), self._marker is not None and list_marker(tail) == self._marker)
             if rendered != self._tail_sent:  # e.g. a batch of spaces changes no HTML
                 message["tail"], message["join"] = rendered
                 self._tail_sent = rendered
@@ -227,7 +231,7 @@ class _LiveText:
     def finish(self) -> None:
         """The answer is complete: show its last block rendered, even a long one."""
         if self._raw and self._pending:
-            self._send({"tail": render_html(self._pending),
+            self._send({"tail": render_answer_fragment(self._pending),
                         "join": self._marker is not None and list_marker(self._pending) == self._marker})
             self._raw = False
 
@@ -256,7 +260,7 @@ class WidgetSink(LaneRenderer):
 
     While streaming, a widget shows the answer; at the end it is emptied (and closed once the
     front end has rendered it: see the module docstring), and the answer is displayed as plain
-    Markdown outputs that survive saving without widget state.
+    HTML outputs (``_sinks.show_final``) that survive saving without widget state.
     """
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None) -> None:

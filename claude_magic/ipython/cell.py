@@ -17,7 +17,7 @@ from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.state import KernelState
 from ..display.choose import choose_sink
-from ..display.lanes import short
+from ..display.lanes import tool_call
 from ..exceptions import UserError
 from .frontend import in_kernel
 
@@ -27,7 +27,7 @@ __all__ = ["CellRunner", "confirm_on_stdin"]
 def confirm_on_stdin(name: str, raw_input: str) -> bool:
     """``--confirm``: ask through the kernel's stdin channel (or the terminal)."""
     try:
-        return input(f"Run {name}({short(raw_input)})? [y/N] ").strip().lower() in ("y", "yes")
+        return input(f"Run {tool_call(name, raw_input)}? [y/N] ").strip().lower() in ("y", "yes")
     except Exception:  # noqa: BLE001 - a front end without stdin: nothing was confirmed
         return False
 
@@ -60,10 +60,13 @@ class CellRunner:
             raise UsageError(str(exc)) from None
         stop = StopSwitch(asyncio.get_running_loop())
         sink = choose_sink(in_kernel=in_kernel(self._shell), mode=self._state.settings.display, on_stop=stop)
-        outcome = await self.pipeline.run(
-            spec, self.messages(spec), sink, stop=stop, endpoint=endpoint, toolbox=toolbox,
-            confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event,
-        )
+        try:
+            outcome = await self.pipeline.run(
+                spec, self.messages(spec), sink, stop=stop, endpoint=endpoint, toolbox=toolbox,
+                confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event,
+            )
+        except UserError as exc:
+            raise UsageError(str(exc)) from None
         text = outcome.answer_text
         session = self._state.session
         if text and not spec.once:

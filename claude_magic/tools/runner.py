@@ -24,6 +24,7 @@ from typing import Any
 import pydantic
 import pydantic_core
 
+from ..secrets import redact
 from .schema import ToolDefinitionError, ToolSpec, describe_tool
 
 __all__ = ["ToolBox", "ToolOutcome", "resolve_tools", "DISPLAY_LIMIT"]
@@ -200,6 +201,9 @@ def _clean_repr(value: Any) -> str:
 
 
 def _outcome(tool_use_id: str, content: str, *, error: bool) -> ToolOutcome:
+    # A tool's text (its result, its exception, the model's arguments quoted back) may hold
+    # the user's key (think `os.environ`): redacted before it is shown or sent to the model.
+    content = redact(content)
     return ToolOutcome(
         tool_use_id=tool_use_id, content=content, is_error=error, display=_shorten(content)
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..secrets import redact
 from .footer import count as _count
 from .footer import money as _money
 from .record import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
@@ -65,7 +66,8 @@ def _text(name: str, value: Any) -> str:
         return f"{value:.1f}"
     if name == "cost_usd":
         return _money(value)
-    return str(value)
+    # Model names, stop reasons, request ids and error types come from outside.
+    return redact(str(value))
 
 
 def _plain(name: str, value: Any) -> str:

@@ -12,7 +12,7 @@ import copy
 import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import anthropic
 import httpx2
@@ -169,7 +169,7 @@ def drop() -> httpx2.RemoteProtocolError:
 #: (and await if it returns an awaitable): advance a fake clock, signal a test, hang.
 Step = Any
 #: What one request gets: an exception raised by ``create`` (nothing streamed), or a stream script.
-Reply = Union[BaseException, Iterable[Step]]
+Reply = BaseException | Iterable[Step]
 
 
 class FakeStream:
@@ -212,17 +212,23 @@ class _Messages:
         reply = client._reply(params)
         if isinstance(reply, BaseException):
             raise reply
-        stream = FakeStream(reply, request_id=f"req_{len(client.requests)}")
+        stream = FakeStream(reply, request_id=client.request_id(len(client.requests), params))
         client.streams.append(stream)
         return stream
 
 
 class FakeClient:
     """Stands in for ``anthropic.AsyncAnthropic``: answers from a list of replies, one per request,
-    or from a function of the request's parameters (deterministic, like an emulator)."""
+    or from a function of the request's parameters (deterministic, like an emulator).
 
-    def __init__(self, replies: list[Reply] | Callable[[dict[str, Any]], Reply]) -> None:
+    Each stream's ``request-id`` is ``req_<n>`` for the n-th request, or what ``request_id``
+    makes of (n, params).
+    """
+
+    def __init__(self, replies: list[Reply] | Callable[[dict[str, Any]], Reply], *,
+                 request_id: Callable[[int, dict[str, Any]], str] = lambda n, params: f"req_{n}") -> None:
         self._replies = replies
+        self.request_id = request_id
         self.requests: list[dict[str, Any]] = []
         self.streams: list[FakeStream] = []
         self.messages = _Messages(self)

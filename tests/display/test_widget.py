@@ -8,7 +8,7 @@ import pytest
 from IPython.core.events import EventManager, available_events
 
 from claude_magic.display import widget as _widget
-from claude_magic.display.markdown import render_html
+from claude_magic.display.html import render_answer_fragment as render_html
 from claude_magic.display.widget import (
     TAIL_RENDER_LIMIT,
     LiveArea,

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from claude_magic.display.html import render_answer_html
 from claude_magic.emulator import Script, serve
 from kernel_harness import Kernel, kernel_env
 
@@ -60,11 +61,11 @@ def test_auto_tries_the_widget_once_then_uses_markdown_without_a_front_end(kerne
     assert second.status == "ok", second.all_text
     assert _comm_opens(second, "AnyModel") == []  # MarkdownSink: no widget at all
     live = [m["content"]["data"] for _, m in second.of_type("update_display_data")]
-    assert any("text/markdown" in data for data in live)
+    assert any("text/html" in data for data in live)
 
     # Both cells leave the same outputs: the emptied live area, the answer, the footer.
     for run in (first, second):
-        assert [o["data"] for o in run.outputs][:2] == [{"text/plain": ""}, {"text/markdown": ANSWER,
+        assert [o["data"] for o in run.outputs][:2] == [{"text/plain": ""}, {"text/html": render_answer_html(ANSWER),
                                                                              "text/plain": ANSWER}]
 
 
@@ -87,7 +88,7 @@ def test_nbclient_saves_plain_outputs_and_nbval_passes_on_them(emulator: Any, tm
     first, second = nb.cells[2].outputs, nb.cells[3].outputs
     # The live area (a widget in the first cell, a plain display in the second) is saved emptied.
     assert [o["data"] for o in first][:2] == [o["data"] for o in second][:2] == [
-        {"text/plain": ""}, {"text/markdown": ANSWER, "text/plain": ANSWER}]
+        {"text/plain": ""}, {"text/html": render_answer_html(ANSWER), "text/plain": ANSWER}]
     # nbclient keeps the state of every widget ever opened: here only the first cell's area.
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     print("\nwidget models saved by nbclient:", sorted(s["model_name"] for s in state.values()),

@@ -12,6 +12,7 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
+from claude_magic.display.html import render_answer_html
 from claude_magic.display.widget import LIVE_INTERVAL_S
 
 # An 8,000-byte answer shaped like a real one: headings, paragraphs, lists, code, a table.
@@ -122,9 +123,9 @@ def test_fast_stream_of_8k_in_2000_deltas_is_under_150kb(kernel: BlockingKernelC
     assert len(_updates(messages)) <= seconds / LIVE_INTERVAL_S + 2  # the live area's coalescing
     assert len(messages) / seconds < 100  # IOPub drops everything past 1000 a second
 
-    # What is left in the notebook is the Markdown answer, not the widget.
+    # What is left in the notebook is the answer as HTML, not the widget.
     displays = [m["content"] for m in messages if m["msg_type"] == "display_data"]
-    assert displays[-2]["data"] == {"text/markdown": ANSWER, "text/plain": ANSWER}
+    assert displays[-2]["data"] == {"text/html": render_answer_html(ANSWER), "text/plain": ANSWER}
     updates = [m["content"] for m in messages if m["msg_type"] == "update_display_data"]
     assert [u["data"] for u in updates] == [{"text/plain": ""}]
 
@@ -140,7 +141,8 @@ def test_paced_8k_answer_meets_the_iopub_target(kernel: BlockingKernelClient) ->
 
 
 def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKernelClient) -> None:
-    from claude_magic.display.markdown import render_html, split_blocks
+    from claude_magic.display.html import render_answer_fragment as render_html
+    from claude_magic.display.markdown import split_blocks
 
     messages, _seconds = _measure(kernel, 0.001)
     contents = [m["content"]["data"]["content"] for m in _updates(messages)]

@@ -7,6 +7,8 @@ import time
 
 import anthropic
 
+from claude_magic.display.html import render_answer_html
+
 from conftest import TEST_KEY, use_script
 
 ANSWER = "# Plan\n\nFirst words arrive early. Then a pause, and the rest of the answer follows later."
@@ -44,12 +46,14 @@ def test_first_text_reaches_iopub_before_the_emulator_sends_the_rest(kernel, emu
     assert early[0] < sixth_delta_sent
 
 
-def test_final_markdown_is_the_scripted_text_and_out_holds_it(kernel, emulator):
+def test_final_answer_is_the_scripted_text_rendered_once_and_out_holds_it(kernel, emulator):
     use_script(emulator, [{"blocks": [{"type": "text", "text": ANSWER}]}])
     run = kernel.run("%%claude -o reply\nPlan my day")
     assert run.status == "ok", run.all_text
     assert run.data("text/plain")[1] == ANSWER  # [0] is the emptied live area
-    assert ANSWER in run.data("text/markdown")
+    # Shown as HTML from the one renderer; no Markdown left for a front end to parse again.
+    assert run.data("text/html") == [render_answer_html(ANSWER)]
+    assert run.data("text/markdown") == []
     assert kernel.value("reply") == ANSWER
 
 
@@ -183,7 +187,7 @@ def test_missing_key_says_what_to_do_in_one_line(bare_kernel):
     offline = bare_kernel.run("%claude_offline")
     assert "emulator" in offline.stdout
     answered = bare_kernel.run("%%claude\nhello")
-    assert answered.status == "ok" and answered.data("text/markdown")
+    assert answered.status == "ok" and answered.data("text/html")
 
 
 def test_load_twice_is_harmless_and_unload_removes_every_magic(kernel):
