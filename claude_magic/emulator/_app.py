@@ -26,8 +26,8 @@ from ._catalog import is_known_model, model_info, model_page
 from ._events import final_message, new_id, plan_answer, stream_events
 from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
 from ._replay import Transcript
-from ._request import RequestError, check_messages_request
 from ._sse import ScheduledResponse
+from ._validate import Refusal, validate
 
 __all__ = ["EmulatorState", "RecordedRequest", "build_app"]
 
@@ -127,11 +127,16 @@ async def _checked(request: Request, *, need_max_tokens: bool) -> tuple[Recorded
     if request.state.not_json:
         return record, key, _error(request, 400, "invalid_request_error", "request body is not valid JSON")
     try:
-        check_messages_request(
-            record.body, need_max_tokens=need_max_tokens, api_version=record.headers.get("anthropic-version")
+        state = _state(request)
+        validate(
+            record.body,
+            headers=record.headers,
+            script=state.script,
+            count_tokens=not need_max_tokens,
+            any_model=state.replay is not None,  # a transcript answers for whatever model it recorded
         )
-    except RequestError as exc:
-        return record, key, _error(request, 400, "invalid_request_error", str(exc))
+    except Refusal as refusal:
+        return record, key, _error(request, refusal.status, refusal.error_type, refusal.message)
     return record, key, None
 
 
@@ -154,8 +159,6 @@ async def messages(request: Request) -> Response:
             state.replay.steps(state.replay_delay), record=record, closing=state.closing, headers={}
         )
     model: str = body["model"]
-    if (refusal := _unknown_model(request, model)) is not None:
-        return refusal
     script = state.script  # read once: set_script may swap it from another thread
     rule = script.first_match(body)
     faulty = rule is not None and faults_apply(rule, state.attempts.next(rule))
@@ -184,8 +187,6 @@ async def messages(request: Request) -> Response:
 async def count_tokens(request: Request) -> Response:
     record, _key, refusal = await _checked(request, need_max_tokens=False)
     if refusal is not None:
-        return refusal
-    if (refusal := _unknown_model(request, record.body["model"])) is not None:
         return refusal
     return JSONResponse({"input_tokens": estimate_input_tokens(record.body)})
 

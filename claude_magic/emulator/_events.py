@@ -7,8 +7,6 @@ truncation and the stop reason; :func:`stream_events` and :func:`final_message` 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import string
@@ -40,6 +38,7 @@ from pydantic import BaseModel
 
 from . import _script
 from ._answer import split_tokens
+from ._validate import sign_thinking
 
 __all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "sse", "stream_events"]
 
@@ -52,12 +51,6 @@ ContentModel = TextBlock | ThinkingBlock | ToolUseBlock
 def new_id(prefix: str) -> str:
     """An id shaped like the API's: ``msg_``/``toolu_``/``req_`` plus 24 base62 characters."""
     return prefix + "".join(secrets.choice(_BASE62) for _ in range(24))
-
-
-def _signature(thinking: str) -> str:
-    # Stable for the same thinking text, and long and opaque like a real signature.
-    digest = hashlib.sha512(thinking.encode()).digest()
-    return base64.b64encode(digest + hashlib.sha512(digest).digest()).decode()
 
 
 @dataclass
@@ -136,7 +129,7 @@ def plan_answer(
         elif isinstance(spec, _script.ThinkingBlock):
             pieces = split_tokens(spec.thinking, delta_chars)
             sent, truncated = pieces[:budget], len(pieces) > budget
-            signature = spec.signature or _signature(spec.thinking)
+            signature = spec.signature or sign_thinking(spec.thinking)
             deltas: list[DeltaModel] = [ThinkingDelta(type="thinking_delta", thinking=p) for p in sent]
             if not truncated:
                 deltas.append(SignatureDelta(type="signature_delta", signature=signature))
