@@ -60,6 +60,8 @@ class CatalogModel:
     retires_at: str | None = None
     aliases: tuple[str, ...] = ()
     compaction: bool = False
+    #: The shortest prompt prefix the cache takes; shorter ones are silently not cached.
+    cache_min_tokens: int = 1024
 
     def info(self) -> ModelInfo:
         """This model as the API's ``ModelInfo`` (every capability key present)."""
@@ -115,7 +117,8 @@ _EXTENDED = frozenset({"enabled", "disabled"})
 _ADAPTIVE = frozenset({"adaptive", "disabled"})
 _ALWAYS_ON = frozenset({"adaptive", "between_tools"})  # adaptive thinking that cannot be turned off
 _GEN5 = dict(max_tokens=128_000, max_input_tokens=1_000_000, efforts=_ALL_EFFORTS, prefill=False, temperature=False,
-             compaction=True)
+             compaction=True, cache_min_tokens=512)
+_GEN4_7 = {**_GEN5, "cache_min_tokens": 1024}
 
 
 def _entries() -> Iterable[CatalogModel]:
@@ -132,11 +135,11 @@ def _entries() -> Iterable[CatalogModel]:
     yield CatalogModel("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30", "sonnet", thinking_types=_ADAPTIVE, **_GEN5)
     yield CatalogModel("claude-fable-5", "Claude Fable 5", "2026-06-09", "fable", thinking_types=_ADAPTIVE, **_GEN5)
     yield CatalogModel("claude-mythos-5", "Claude Mythos 5", "2026-06-09", "mythos", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-opus-4-8", "Claude Opus 4.8", "2026-05-28~", "opus", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", "opus", thinking_types=_ADAPTIVE, **_GEN5)
+    yield CatalogModel("claude-opus-4-8", "Claude Opus 4.8", "2026-05-28~", "opus", thinking_types=_ADAPTIVE, **_GEN4_7)
+    yield CatalogModel("claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", "opus", thinking_types=_ADAPTIVE, **_GEN4_7)
     yield CatalogModel("claude-mythos-preview", "Claude Mythos Preview", "2026-04-07~", "mythos",
                        thinking_types=_ADAPTIVE, lifecycle="retired", deprecated_at="2026-03-31~",
-                       retires_at="2026-06-30", **_GEN5)
+                       retires_at="2026-06-30", **_GEN4_7)
     yield CatalogModel("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17", "sonnet", 128_000, 1_000_000,
                        _EXTENDED | _ADAPTIVE, ("low", "medium", "high", "max"), prefill=False, temperature=True,
                        compaction=True)
@@ -144,10 +147,12 @@ def _entries() -> Iterable[CatalogModel]:
                        _EXTENDED | _ADAPTIVE, ("low", "medium", "high", "max"), prefill=False, temperature=True,
                        compaction=True)
     yield CatalogModel("claude-opus-4-5-20251101", "Claude Opus 4.5", "2025-11-24", "opus", 64_000, 200_000, _EXTENDED,
-                       ("low", "medium", "high"), prefill=True, temperature=True, lifecycle="deprecated",
+                       ("low", "medium", "high"), prefill=True, temperature=True, cache_min_tokens=4096,
+                       lifecycle="deprecated",
                        deprecated_at="2026-07-24~", retires_at="2027-01-22", aliases=("claude-opus-4-5",))
     yield CatalogModel("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-15", "haiku", 64_000, 200_000,
-                       _EXTENDED, (), prefill=True, temperature=True, aliases=("claude-haiku-4-5",))
+                       _EXTENDED, (), prefill=True, temperature=True, cache_min_tokens=4096,
+                       aliases=("claude-haiku-4-5",))
     yield CatalogModel("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "2025-09-29", "sonnet", 64_000, 200_000,
                        _EXTENDED, (), prefill=True, temperature=True, lifecycle="deprecated",
                        deprecated_at="2026-06-30~", retires_at="2026-11-30", aliases=("claude-sonnet-4-5",))
