@@ -25,8 +25,8 @@ from . import _script
 from ._answer import default_answer, estimate_input_tokens
 from ._catalog import find_model, is_known_model, model_info, model_page
 from ._events import final_message, new_id, plan_answer, stream_events
-from ._honour import answer_blocks
 from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
+from ._honour import answer_blocks
 from ._prompt_cache import PromptCache
 from ._rate_limits import RateLimited, RateLimiter
 from ._replay import Transcript
@@ -166,15 +166,17 @@ async def messages(request: Request) -> Response:
         )
     model: str = body["model"]
     script = state.script  # read once: set_script may swap it from another thread
+    limits = script.rate_limits
     try:
-        state.rate_limiter.admit(script.rate_limits, input_tokens=estimate_input_tokens(body), max_tokens=body["max_tokens"])
+        state.rate_limiter.admit(limits, input_tokens=estimate_input_tokens(body), max_tokens=body["max_tokens"])
     except RateLimited as limited:
         headers = {**limited.headers, "retry-after": str(math.ceil(limited.retry_after))}
         return error_response(429, "rate_limit_error", limited.message, request_id=request_id, headers=headers)
     rule = script.first_match(body)
     faulty = rule is not None and faults_apply(rule, state.attempts.next(rule))
     if rule is not None and faulty and rule.status is not None:
-        return _with_headers(status_response(rule, key=key, request_id=request_id), state.rate_limiter.headers(script.rate_limits))
+        fault = status_response(rule, key=key, request_id=request_id)
+        return _with_headers(fault, state.rate_limiter.headers(limits))
     specs = answer_blocks(body, rule.blocks if rule else [], default_text=default_answer(model, body["messages"]))
     catalogued = find_model(model)
     answer = plan_answer(
@@ -188,15 +190,15 @@ async def messages(request: Request) -> Response:
         json_chunk=rule.json_chunk if rule else 8,
         usage=rule.usage if rule else None,
     )
-    limits = state.rate_limiter.spend_output(script.rate_limits, answer.output_tokens)
+    counted = state.rate_limiter.spend_output(limits, answer.output_tokens)
     if body.get("stream"):
         steps = stream_schedule(stream_events(answer), rule, faulty=faulty, key=key)
-        return ScheduledResponse(steps, record=record, closing=state.closing, headers=limits)
+        return ScheduledResponse(steps, record=record, closing=state.closing, headers=counted)
     deltas = sum(len(block.deltas) for block in answer.blocks)
     steps_before, fault = message_schedule(deltas, rule, faulty=faulty, key=key, request_id=request_id)
     final = fault or JSONResponse(final_message(answer).model_dump(mode="json", exclude_unset=True))
     return ScheduledResponse(
-        steps_before, record=record, closing=state.closing, headers=limits, final=_with_headers(final, limits)
+        steps_before, record=record, closing=state.closing, headers=counted, final=_with_headers(final, counted)
     )
 
 

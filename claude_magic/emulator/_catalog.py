@@ -116,30 +116,35 @@ _ALL_EFFORTS = EFFORT_LEVELS
 _EXTENDED = frozenset({"enabled", "disabled"})
 _ADAPTIVE = frozenset({"adaptive", "disabled"})
 _ALWAYS_ON = frozenset({"adaptive", "between_tools"})  # adaptive thinking that cannot be turned off
-_GEN5 = dict(max_tokens=128_000, max_input_tokens=1_000_000, efforts=_ALL_EFFORTS, prefill=False, temperature=False,
-             compaction=True, cache_min_tokens=512)
-_GEN4_7 = {**_GEN5, "cache_min_tokens": 1024}
+
+
+def _gen5(
+    model_id: str, name: str, created: str, line: str, thinking: frozenset[str], *, cache_min_tokens: int = 512,
+    **lifecycle: Any,
+) -> CatalogModel:
+    """Claude 4.7 and later: 1M context, 128K output, every effort level, no prefill, no temperature."""
+    return CatalogModel(
+        model_id, name, created, line, 128_000, 1_000_000, thinking, _ALL_EFFORTS, prefill=False, temperature=False,
+        compaction=True, cache_min_tokens=cache_min_tokens, **lifecycle,
+    )
 
 
 def _entries() -> Iterable[CatalogModel]:
-    yield CatalogModel("claude-fable-5-2", "Claude Fable 5.2", "2026-11-17~", "fable", thinking_types=_ALWAYS_ON, **_GEN5)
-    yield CatalogModel("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-17~", "mythos", thinking_types=_ALWAYS_ON, **_GEN5)
-    yield CatalogModel("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-07", "haiku",
-                       thinking_types=_ADAPTIVE | {"between_tools"}, **_GEN5)
-    yield CatalogModel("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-22~", "sonnet",
-                       thinking_types=_ADAPTIVE | {"between_tools"}, **_GEN5)
-    yield CatalogModel("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15~", "opus", thinking_types=_ALWAYS_ON, **_GEN5)
-    yield CatalogModel("claude-fable-5-1", "Claude Fable 5.1", "2026-09-01", "fable", thinking_types=_ALWAYS_ON, **_GEN5)
-    yield CatalogModel("claude-mythos-5-1", "Claude Mythos 5.1", "2026-09-01", "mythos", thinking_types=_ALWAYS_ON, **_GEN5)
-    yield CatalogModel("claude-opus-5", "Claude Opus 5", "2026-07-24", "opus", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30", "sonnet", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-fable-5", "Claude Fable 5", "2026-06-09", "fable", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-mythos-5", "Claude Mythos 5", "2026-06-09", "mythos", thinking_types=_ADAPTIVE, **_GEN5)
-    yield CatalogModel("claude-opus-4-8", "Claude Opus 4.8", "2026-05-28~", "opus", thinking_types=_ADAPTIVE, **_GEN4_7)
-    yield CatalogModel("claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", "opus", thinking_types=_ADAPTIVE, **_GEN4_7)
-    yield CatalogModel("claude-mythos-preview", "Claude Mythos Preview", "2026-04-07~", "mythos",
-                       thinking_types=_ADAPTIVE, lifecycle="retired", deprecated_at="2026-03-31~",
-                       retires_at="2026-06-30", **_GEN4_7)
+    yield _gen5("claude-fable-5-2", "Claude Fable 5.2", "2026-11-17~", "fable", _ALWAYS_ON)
+    yield _gen5("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-17~", "mythos", _ALWAYS_ON)
+    yield _gen5("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-07", "haiku", _ADAPTIVE | {"between_tools"})
+    yield _gen5("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-22~", "sonnet", _ADAPTIVE | {"between_tools"})
+    yield _gen5("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15~", "opus", _ALWAYS_ON)
+    yield _gen5("claude-fable-5-1", "Claude Fable 5.1", "2026-09-01", "fable", _ALWAYS_ON)
+    yield _gen5("claude-mythos-5-1", "Claude Mythos 5.1", "2026-09-01", "mythos", _ALWAYS_ON)
+    yield _gen5("claude-opus-5", "Claude Opus 5", "2026-07-24", "opus", _ADAPTIVE)
+    yield _gen5("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30", "sonnet", _ADAPTIVE)
+    yield _gen5("claude-fable-5", "Claude Fable 5", "2026-06-09", "fable", _ADAPTIVE)
+    yield _gen5("claude-mythos-5", "Claude Mythos 5", "2026-06-09", "mythos", _ADAPTIVE)
+    yield _gen5("claude-opus-4-8", "Claude Opus 4.8", "2026-05-28~", "opus", _ADAPTIVE, cache_min_tokens=1024)
+    yield _gen5("claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", "opus", _ADAPTIVE, cache_min_tokens=1024)
+    yield _gen5("claude-mythos-preview", "Claude Mythos Preview", "2026-04-07~", "mythos", _ADAPTIVE,
+                cache_min_tokens=1024, lifecycle="retired", deprecated_at="2026-03-31~", retires_at="2026-06-30")
     yield CatalogModel("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17", "sonnet", 128_000, 1_000_000,
                        _EXTENDED | _ADAPTIVE, ("low", "medium", "high", "max"), prefill=False, temperature=True,
                        compaction=True)

@@ -13,9 +13,9 @@ import collections.abc
 import functools
 import typing
 from collections.abc import Mapping
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from typing_extensions import Annotated, NotRequired, Required, is_typeddict
+from typing_extensions import NotRequired, Required, is_typeddict
 
 __all__ = ["FieldError", "check_fields"]
 
@@ -34,7 +34,7 @@ def _strip(tp: Any) -> Any:
     return tp
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fields(td: Any) -> tuple[dict[str, Any], frozenset[str]]:
     # The SDK's modules use postponed annotations, so ``__required_keys__`` cannot see
     # ``Required[...]``: read it from the resolved hints instead.
@@ -43,7 +43,8 @@ def _fields(td: Any) -> tuple[dict[str, Any], frozenset[str]]:
     required = {
         key
         for key, hint in hints.items()
-        if get_origin(hint) in (Required, typing.Required) or (total and get_origin(hint) not in (NotRequired, typing.NotRequired))
+        if get_origin(hint) in (Required, typing.Required)
+        or (total and get_origin(hint) not in (NotRequired, typing.NotRequired))
     }
     return hints, frozenset(required)
 
@@ -92,8 +93,10 @@ def _walk(value: Any, tp: Any, path: str) -> None:
                     _walk(value, member, path)
                     return
         return
-    if isinstance(value, list) and origin is not None and (
-        origin in _SEQUENCES or "Sequence" in getattr(origin, "__name__", "")
+    if (
+        isinstance(value, list)
+        and origin is not None
+        and (origin in _SEQUENCES or "Sequence" in getattr(origin, "__name__", ""))
     ):
         (item_type,) = get_args(tp)[:1]
         for index, item in enumerate(value):
@@ -117,13 +120,17 @@ def _walk_tagged(value: Mapping[str, Any], members: list[Any], path: str) -> Non
     # An unknown tag: the shape checks and the routes decide; nothing to compare fields with.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _params(endpoint: str, beta: bool) -> Any:
     if beta:
         from anthropic.types.beta import message_count_tokens_params as beta_count
         from anthropic.types.beta import message_create_params as beta_create
 
-        return beta_count.MessageCountTokensParams if endpoint == "count_tokens" else beta_create.MessageCreateParamsNonStreaming
+        return (
+            beta_count.MessageCountTokensParams
+            if endpoint == "count_tokens"
+            else beta_create.MessageCreateParamsNonStreaming
+        )
     from anthropic.types import message_count_tokens_params as count
     from anthropic.types import message_create_params as create
 

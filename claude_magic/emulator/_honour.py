@@ -57,22 +57,24 @@ def _forced_call(body: Mapping[str, Any], scripted: Sequence[Block], choice: Map
 def answer_blocks(body: Mapping[str, Any], scripted: Sequence[Block], *, default_text: str) -> list[Block]:
     """The blocks to send for ``body``, from the rule's ``scripted`` blocks (may be empty)."""
     blocks: list[Block] = list(scripted)
-    output_format = (body.get("output_config") or {}).get("format")
+    config = body.get("output_config")
+    output_format = config.get("format") if isinstance(config, Mapping) else None
     if not blocks:
         text = default_text
         if isinstance(output_format, Mapping) and output_format.get("type") == "json_schema":
             text = json.dumps(instance_of(output_format.get("schema") or {}), ensure_ascii=False)
         blocks.append(TextBlock(text=text))
-    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), Mapping) else {}
+    choice: Mapping[str, Any] = body["tool_choice"] if isinstance(body.get("tool_choice"), Mapping) else {}
     kind = choice.get("type")
     if kind == "none":
         blocks = [b for b in blocks if not isinstance(b, ToolUseBlock)] or [TextBlock(text=default_text)]
     elif kind in ("any", "tool"):
         # A forced call comes with no text before it: the API starts the turn at the tool call.
         call = _forced_call(body, blocks, choice)
-        blocks = [b for b in blocks if isinstance(b, ThinkingBlock)] + [call]
+        blocks = [*(b for b in blocks if isinstance(b, ThinkingBlock)), call]
     if thinking_on(body) and not any(isinstance(b, ThinkingBlock) for b in blocks):
         blocks.insert(0, ThinkingBlock(thinking=_default_thinking(body)))
-    if (body.get("thinking") or {}).get("display") == "omitted":
+    thinking = body.get("thinking")
+    if isinstance(thinking, Mapping) and thinking.get("display") == "omitted":
         blocks = [ThinkingBlock(thinking="") if isinstance(b, ThinkingBlock) else b for b in blocks]
     return blocks

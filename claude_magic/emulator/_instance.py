@@ -94,7 +94,7 @@ def _number(schema: Mapping[str, Any], *, integer: bool) -> int | float:
     step = schema.get("multipleOf")
     if step:
         value = math.ceil(value / step) * step
-    return int(math.ceil(value)) if integer else value
+    return math.ceil(value) if integer else value
 
 
 def _string(schema: Mapping[str, Any], name: str) -> str:

@@ -116,5 +116,3 @@ class PromptCache:
             written_5m=written["5m"],
             written_1h=written["1h"],
         )
-
-

@@ -219,15 +219,15 @@ def _check_prefill(body: Mapping[str, Any], last: Mapping[str, Any], model: Cata
         raise _bad(PREFILL_UNSUPPORTED)
     blocks = _blocks(last)
     thinking = body.get("thinking")
-    if isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive"):
-        if blocks and blocks[0].get("type") not in ("thinking", "redacted_thinking"):
-            raise _bad(
-                f"messages.{len(body['messages']) - 1}.content.0.type: Expected `thinking` or `redacted_thinking`, "
-                f"but found `{blocks[0].get('type')}`. When `thinking` is enabled, a final `assistant` message must "
-                "start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). "
-                "We recommend you include thinking blocks from previous turns. To avoid this requirement, disable "
-                f"`thinking`. Please consult our documentation at {THINKING_DOCS}"
-            )
+    thinking_on = isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive")
+    if thinking_on and blocks and blocks[0].get("type") not in ("thinking", "redacted_thinking"):
+        raise _bad(
+            f"messages.{len(body['messages']) - 1}.content.0.type: Expected `thinking` or `redacted_thinking`, "
+            f"but found `{blocks[0].get('type')}`. When `thinking` is enabled, a final `assistant` message must "
+            "start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). "
+            "We recommend you include thinking blocks from previous turns. To avoid this requirement, disable "
+            f"`thinking`. Please consult our documentation at {THINKING_DOCS}"
+        )
     if blocks and blocks[-1].get("type") == "text":
         text = str(blocks[-1].get("text", ""))
         if text and text != text.rstrip():

@@ -61,8 +61,16 @@ def test_every_capability_key_is_present_like_the_api(server: Emulator) -> None:
         body = http.get("/v1/models/claude-opus-4-6", headers={"x-api-key": KEY}).json()
 
     assert set(body["capabilities"]) == {
-        "batch", "citations", "code_execution", "context_management", "effort", "image_input", "pdf_input",
-        "server_tools", "structured_outputs", "thinking",
+        "batch",
+        "citations",
+        "code_execution",
+        "context_management",
+        "effort",
+        "image_input",
+        "pdf_input",
+        "server_tools",
+        "structured_outputs",
+        "thinking",
     }
     assert set(body["capabilities"]["thinking"]["types"]) == {"adaptive", "between_tools", "disabled", "enabled"}
     assert body["deprecated_at"] is None and body["type"] == "model"

@@ -28,8 +28,9 @@ CLOCK = {"name": "get_time", "input_schema": {"type": "object", "properties": {"
 
 
 def test_tool_choice_any_calls_a_tool_with_input_valid_for_its_schema(client: anthropic.Anthropic) -> None:
-    reply = client.messages.create(model=MODEL, max_tokens=200, messages=user("Hello"), tools=[WEATHER, CLOCK],
-                                   tool_choice={"type": "any"})
+    reply = client.messages.create(
+        model=MODEL, max_tokens=200, messages=user("Hello"), tools=[WEATHER, CLOCK], tool_choice={"type": "any"}
+    )
 
     assert [b.type for b in reply.content] == ["tool_use"] and reply.stop_reason == "tool_use"
     call = reply.content[0]
@@ -38,20 +39,28 @@ def test_tool_choice_any_calls_a_tool_with_input_valid_for_its_schema(client: an
 
 
 def test_tool_choice_tool_calls_the_named_tool(client: anthropic.Anthropic) -> None:
-    with client.messages.stream(model=MODEL, max_tokens=200, messages=user("Hello"), tools=[WEATHER, CLOCK],
-                                tool_choice={"type": "tool", "name": "get_time"}) as stream:
+    with client.messages.stream(
+        model=MODEL,
+        max_tokens=200,
+        messages=user("Hello"),
+        tools=[WEATHER, CLOCK],
+        tool_choice={"type": "tool", "name": "get_time"},
+    ) as stream:
         reply = stream.get_final_message()
 
     assert [(b.type, getattr(b, "name", None)) for b in reply.content] == [("tool_use", "get_time")]
     jsonschema.validate(reply.content[0].input, CLOCK["input_schema"])
 
 
-def test_tool_choice_none_never_calls_a_tool_even_when_a_rule_would(server: Emulator, client: anthropic.Anthropic) -> None:
+def test_tool_choice_none_never_calls_a_tool_even_when_a_rule_would(
+    server: Emulator, client: anthropic.Anthropic
+) -> None:
     server.set_script({"rules": [{"blocks": [{"type": "tool_use", "name": "get_weather", "input": {"city": "Oslo"}}]}]})
 
     scripted = client.messages.create(model=MODEL, max_tokens=200, messages=user("Weather?"), tools=[WEATHER])
-    refused = client.messages.create(model=MODEL, max_tokens=200, messages=user("Weather?"), tools=[WEATHER],
-                                     tool_choice={"type": "none"})
+    refused = client.messages.create(
+        model=MODEL, max_tokens=200, messages=user("Weather?"), tools=[WEATHER], tool_choice={"type": "none"}
+    )
 
     assert [b.type for b in scripted.content] == ["tool_use"]
     assert [b.type for b in refused.content] == ["text"] and refused.stop_reason == "end_turn"
@@ -59,8 +68,12 @@ def test_tool_choice_none_never_calls_a_tool_even_when_a_rule_would(server: Emul
 
 def test_thinking_streams_before_the_answer_with_a_signature_and_no_rule(client: anthropic.Anthropic) -> None:
     kinds: list[str] = []
-    with client.messages.stream(model="claude-haiku-4-5", max_tokens=2048, messages=user("Why is the sky blue?"),
-                                thinking={"type": "enabled", "budget_tokens": 1024}) as stream:
+    with client.messages.stream(
+        model="claude-haiku-4-5",
+        max_tokens=2048,
+        messages=user("Why is the sky blue?"),
+        thinking={"type": "enabled", "budget_tokens": 1024},
+    ) as stream:
         for event in stream:
             if event.type == "content_block_delta":
                 kinds.append(event.delta.type)
@@ -72,20 +85,26 @@ def test_thinking_streams_before_the_answer_with_a_signature_and_no_rule(client:
 
 
 def test_omitted_thinking_is_empty_but_signed_and_goes_back(client: anthropic.Anthropic) -> None:
-    reply = client.messages.create(model=MODEL, max_tokens=500, messages=user("Think."),
-                                   thinking={"type": "adaptive", "display": "omitted"})
+    reply = client.messages.create(
+        model=MODEL, max_tokens=500, messages=user("Think."), thinking={"type": "adaptive", "display": "omitted"}
+    )
     turn = {"role": "assistant", "content": [b.model_dump() for b in reply.content]}
 
-    again = client.messages.create(model=MODEL, max_tokens=500, messages=[*user("Think."), turn, *user("More.")],
-                                   thinking={"type": "adaptive", "display": "omitted"})
+    again = client.messages.create(
+        model=MODEL,
+        max_tokens=500,
+        messages=[*user("Think."), turn, *user("More.")],
+        thinking={"type": "adaptive", "display": "omitted"},
+    )
 
     assert (reply.content[0].type, reply.content[0].thinking) == ("thinking", "")
     assert reply.content[0].signature and again.content[0].thinking == ""
 
 
 def test_effort_is_accepted_where_the_model_has_it(client: anthropic.Anthropic) -> None:
-    reply = client.messages.create(model="claude-opus-5", max_tokens=50, messages=user("hi"),
-                                   output_config={"effort": "xhigh"})
+    reply = client.messages.create(
+        model="claude-opus-5", max_tokens=50, messages=user("hi"), output_config={"effort": "xhigh"}
+    )
 
     assert reply.stop_reason in ("end_turn", "max_tokens")
 
@@ -99,8 +118,14 @@ def _cached(client: anthropic.Anthropic, system: Any, question: str, **extra: An
 
 def test_top_level_cache_control_writes_then_reads_the_same_prefix(client: anthropic.Anthropic) -> None:
     messages = [*user(LONG + "first"), {"role": "assistant", "content": "ok"}, *user("second question")]
-    send = lambda: client.messages.create(model=MODEL, max_tokens=20, messages=messages,  # noqa: E731
-                                          cache_control={"type": "ephemeral"}).usage
+    send = lambda: (
+        client.messages.create(
+            model=MODEL,
+            max_tokens=20,
+            messages=messages,  # noqa: E731
+            cache_control={"type": "ephemeral"},
+        ).usage
+    )
 
     first, second = send(), send()
 
@@ -183,8 +208,12 @@ REPORT = {
 
 def test_structured_output_streams_json_valid_for_the_schema(client: anthropic.Anthropic) -> None:
     deltas: list[str] = []
-    with client.messages.stream(model=MODEL, max_tokens=500, messages=user("Report, please."),
-                                output_config={"format": {"type": "json_schema", "schema": REPORT}}) as stream:
+    with client.messages.stream(
+        model=MODEL,
+        max_tokens=500,
+        messages=user("Report, please."),
+        output_config={"format": {"type": "json_schema", "schema": REPORT}},
+    ) as stream:
         for event in stream:
             if event.type == "content_block_delta":
                 assert event.delta.type == "text_delta"
@@ -202,8 +231,12 @@ def test_structured_output_streams_json_valid_for_the_schema(client: anthropic.A
         {"type": "string", "maxLength": 2},
         {"type": "integer", "exclusiveMinimum": 5, "multipleOf": 4},
         {"type": ["null", "boolean"]},
-        {"allOf": [{"type": "object", "properties": {"a": {"const": 1}}, "required": ["a"]},
-                   {"properties": {"b": {"type": "array", "items": {"type": "number"}, "minItems": 3}}}]},
+        {
+            "allOf": [
+                {"type": "object", "properties": {"a": {"const": 1}}, "required": ["a"]},
+                {"properties": {"b": {"type": "array", "items": {"type": "number"}, "minItems": 3}}},
+            ]
+        },
         {"type": "object", "properties": {"when": {"type": "string", "format": "date-time"}}},
     ],
 )

@@ -63,7 +63,9 @@ def test_a_prefill_with_thinking_must_start_with_a_thinking_block(client: anthro
         client, model=PREFILL_MODEL, messages=messages, thinking={"type": "enabled", "budget_tokens": 1024}
     )
 
-    assert message.startswith("messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`.")
+    assert message.startswith(
+        "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`."
+    )
 
 
 def test_a_tool_result_without_its_tool_use_is_refused(client: anthropic.Anthropic) -> None:
@@ -107,14 +109,18 @@ def test_a_tool_loop_that_answers_every_call_is_accepted(client: anthropic.Anthr
     ("change", "path"),
     [
         ({"messages": [{"role": "user", "content": "hi", "name": "ada"}]}, "messages.0.name"),
-        ({"messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "bold": True}]}]},
-         "messages.0.content.0.text.bold"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "bold": True}]}]},
+            "messages.0.content.0.text.bold",
+        ),
         ({"tools": [{**TOOLS[0], "parameters": {}}]}, "tools.0.custom.parameters"),
         ({"metadata": {"user_id": "u", "session": "s"}}, "metadata.session"),
         ({"top_k": 5}, "top_k"),
     ],
 )
-def test_a_field_the_api_does_not_know_is_refused(client: anthropic.Anthropic, change: dict[str, Any], path: str) -> None:
+def test_a_field_the_api_does_not_know_is_refused(
+    client: anthropic.Anthropic, change: dict[str, Any], path: str
+) -> None:
     params = {"model": NO_PREFILL_MODEL, "messages": user("hi"), **change}
     extra = {k: params.pop(k) for k in list(params) if k == "top_k"}
 
@@ -140,31 +146,45 @@ def test_max_tokens_above_the_models_maximum_is_refused(client: anthropic.Anthro
 
 
 def test_a_thinking_budget_under_1024_is_refused(client: anthropic.Anthropic) -> None:
-    message = refused(client, model=PREFILL_MODEL, messages=user("hi"), thinking={"type": "enabled", "budget_tokens": 1023})
+    message = refused(
+        client, model=PREFILL_MODEL, messages=user("hi"), thinking={"type": "enabled", "budget_tokens": 1023}
+    )
 
     assert message == "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
 
 
 def test_a_thinking_budget_not_under_max_tokens_is_refused(client: anthropic.Anthropic) -> None:
     message = refused(
-        client, model=PREFILL_MODEL, max_tokens=2048, messages=user("hi"), thinking={"type": "enabled", "budget_tokens": 2048}
+        client,
+        model=PREFILL_MODEL,
+        max_tokens=2048,
+        messages=user("hi"),
+        thinking={"type": "enabled", "budget_tokens": 2048},
     )
 
     assert message.startswith("`max_tokens` must be greater than `thinking.budget_tokens`.")
 
 
 def test_a_thinking_type_the_model_lacks_is_refused(client: anthropic.Anthropic) -> None:
-    enabled = refused(client, model="claude-opus-4-8", messages=user("hi"), thinking={"type": "enabled", "budget_tokens": 1024})
+    enabled = refused(
+        client, model="claude-opus-4-8", messages=user("hi"), thinking={"type": "enabled", "budget_tokens": 1024}
+    )
     adaptive = refused(client, model=PREFILL_MODEL, messages=user("hi"), thinking={"type": "adaptive"})
 
     assert enabled.startswith('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"')
-    assert adaptive == 'thinking.type: "adaptive" is not supported by claude-haiku-4-5-20251001; supported types: disabled, enabled'
+    assert (
+        adaptive
+        == 'thinking.type: "adaptive" is not supported by claude-haiku-4-5-20251001; supported types: disabled, enabled'
+    )
 
 
 def test_an_effort_level_the_model_lacks_is_refused(client: anthropic.Anthropic) -> None:
     message = refused(client, model="claude-opus-4-6", messages=user("hi"), output_config={"effort": "xhigh"})
 
-    assert message == 'output_config.effort: "xhigh" is not supported by claude-opus-4-6; supported values: low, medium, high, max'
+    assert (
+        message
+        == 'output_config.effort: "xhigh" is not supported by claude-opus-4-6; supported values: low, medium, high, max'
+    )
 
 
 def test_effort_on_a_model_without_effort_is_refused(client: anthropic.Anthropic) -> None:
@@ -178,7 +198,9 @@ def test_every_model_takes_the_effort_levels_its_catalogue_entry_lists(client: a
         if info.lifecycle == "retired" or info.capabilities is None:
             continue
         effort = info.capabilities.effort
-        levels = [lvl for lvl in ("low", "medium", "high", "xhigh", "max") if (s := getattr(effort, lvl)) and s.supported]
+        levels = [
+            lvl for lvl in ("low", "medium", "high", "xhigh", "max") if (s := getattr(effort, lvl)) and s.supported
+        ]
         if not levels:
             continue
         with pytest.warns(DeprecationWarning) if info.lifecycle == "deprecated" else contextlib.nullcontext():
@@ -192,8 +214,12 @@ def test_structured_output_on_a_model_without_it_is_refused() -> None:
     model = find_model(NO_PREFILL_MODEL)
     assert model is not None
     no_json = type(model)(**{**model.__dict__, "structured_outputs": False})
-    body = {"model": NO_PREFILL_MODEL, "max_tokens": 5, "messages": user("hi"),
-            "output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}}}
+    body = {
+        "model": NO_PREFILL_MODEL,
+        "max_tokens": 5,
+        "messages": user("hi"),
+        "output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}},
+    }
 
     from claude_magic.emulator import _validate
 
@@ -212,24 +238,33 @@ def test_a_retired_model_is_not_found(client: anthropic.Anthropic) -> None:
 
 def test_forcing_a_tool_with_thinking_on_is_refused(client: anthropic.Anthropic) -> None:
     message = refused(
-        client, model=NO_PREFILL_MODEL, messages=user("hi"), tools=TOOLS,
-        tool_choice={"type": "any"}, thinking={"type": "adaptive"},
+        client,
+        model=NO_PREFILL_MODEL,
+        messages=user("hi"),
+        tools=TOOLS,
+        tool_choice={"type": "any"},
+        thinking={"type": "adaptive"},
     )
 
     assert message == "Thinking may not be enabled when tool_choice forces tool use."
 
 
 def _thinking_turn(client: anthropic.Anthropic) -> dict[str, Any]:
-    reply = client.messages.create(model=NO_PREFILL_MODEL, max_tokens=500, messages=user("Think."),
-                                   thinking={"type": "adaptive"})
+    reply = client.messages.create(
+        model=NO_PREFILL_MODEL, max_tokens=500, messages=user("Think."), thinking={"type": "adaptive"}
+    )
     return {"role": "assistant", "content": [block.model_dump() for block in reply.content]}
 
 
 def test_a_thinking_block_sent_back_unchanged_is_accepted(client: anthropic.Anthropic) -> None:
     turn = _thinking_turn(client)
 
-    reply = client.messages.create(model=NO_PREFILL_MODEL, max_tokens=500, thinking={"type": "adaptive"},
-                                   messages=[*user("Think."), turn, *user("And now?")])
+    reply = client.messages.create(
+        model=NO_PREFILL_MODEL,
+        max_tokens=500,
+        thinking={"type": "adaptive"},
+        messages=[*user("Think."), turn, *user("And now?")],
+    )
 
     assert reply.content[0].type == "thinking"
 
@@ -253,8 +288,9 @@ def test_an_unsigned_thinking_block_is_refused(client: anthropic.Anthropic) -> N
 
 
 def test_max_tokens_zero_warms_the_cache_and_answers_with_usage_only(client: anthropic.Anthropic) -> None:
-    reply = client.messages.create(model=NO_PREFILL_MODEL, max_tokens=0, messages=user("warm up " * 1200),
-                                   cache_control={"type": "ephemeral"})
+    reply = client.messages.create(
+        model=NO_PREFILL_MODEL, max_tokens=0, messages=user("warm up " * 1200), cache_control={"type": "ephemeral"}
+    )
 
     assert reply.content == [] and reply.stop_reason == "max_tokens"
     assert reply.usage.output_tokens == 0 and reply.usage.cache_creation_input_tokens > 0
@@ -263,8 +299,9 @@ def test_max_tokens_zero_warms_the_cache_and_answers_with_usage_only(client: ant
 def test_a_model_named_only_by_a_rule_has_no_catalogue_limits(server: Emulator, client: anthropic.Anthropic) -> None:
     server.set_script({"rules": [{"model": "my-local-model"}]})
 
-    with client.messages.stream(model="my-local-model", max_tokens=200_000,
-                                messages=[*user("hi"), {"role": "assistant", "content": "Sure"}]) as stream:
+    with client.messages.stream(
+        model="my-local-model", max_tokens=200_000, messages=[*user("hi"), {"role": "assistant", "content": "Sure"}]
+    ) as stream:
         reply = stream.get_final_message()
 
     assert reply.model == "my-local-model"
@@ -273,7 +310,8 @@ def test_a_model_named_only_by_a_rule_has_no_catalogue_limits(server: Emulator, 
 def test_validate_is_pure_and_returns_the_catalogue_entry() -> None:
     from claude_magic.emulator._script import Script
 
-    model = validate({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user("hi")}, headers={}, script=Script())
+    model = validate(
+        {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user("hi")}, headers={}, script=Script()
+    )
 
     assert model is not None and model.id == "claude-sonnet-4-5-20250929" and model.lifecycle == "deprecated"
-
