@@ -26,6 +26,12 @@ _FORMATS = {
 }
 
 
+#: Optional parts (properties not required, a first array item) stop being filled in past
+#: this depth, so recursive schemas (a tree of nodes) end instead of growing without bound.
+_OPTIONAL_DEPTH = 4
+_MAX_DEPTH = 32
+
+
 def instance_of(schema: Any, *, name: str = "value") -> Any:
     """A value valid for ``schema``; ``name`` (the property's) seeds strings."""
     return _instance(schema, schema if isinstance(schema, Mapping) else {}, name, depth=0)
@@ -39,8 +45,8 @@ def _resolve(ref: str, root: Mapping[str, Any]) -> Any:
 
 
 def _instance(schema: Any, root: Mapping[str, Any], name: str, depth: int) -> Any:
-    if not isinstance(schema, Mapping) or depth > 32:
-        return None if depth > 32 else f"{name}"
+    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+        return None if depth > _MAX_DEPTH else f"{name}"
     if "$ref" in schema:
         return _instance(_resolve(str(schema["$ref"]), root), root, name, depth + 1)
     if "const" in schema:
@@ -67,10 +73,16 @@ def _instance(schema: Any, root: Mapping[str, Any], name: str, depth: int) -> An
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
         properties = schema.get("properties") or {}
-        # Every property, required or not: an answer that fills the form in is the useful one.
-        return {key: _instance(sub, root, key, depth + 1) for key, sub in properties.items()}
+        required = set(schema.get("required") or ())
+        # Every property near the top, required or not: an answer that fills the form in is useful.
+        return {
+            key: _instance(sub, root, key, depth + 1)
+            for key, sub in properties.items()
+            if key in required or depth < _OPTIONAL_DEPTH
+        }
     if kind == "array":
-        count = max(int(schema.get("minItems", 1)), 1)
+        least = int(schema.get("minItems", 0))
+        count = least if depth >= _OPTIONAL_DEPTH else max(least, 1)
         count = min(count, int(schema.get("maxItems", count)))
         items = schema.get("items", {})
         return [_instance(items, root, name, depth + 1) for _ in range(count)]

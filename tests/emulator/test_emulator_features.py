@@ -245,3 +245,26 @@ def test_a_schema_instance_validates(schema: dict[str, Any]) -> None:
 
     jsonschema.validate(value, schema)
     assert instance_of(schema) == value  # the same schema always gives the same value
+
+
+def test_a_recursive_schema_gives_a_finite_instance() -> None:
+    tree = {
+        "$ref": "#/$defs/Node",
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "left": {"$ref": "#/$defs/Node"},
+                    "right": {"$ref": "#/$defs/Node"},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+                },
+                "required": ["label"],
+            }
+        },
+    }
+
+    value = instance_of(tree)
+
+    jsonschema.validate(value, tree)
+    assert len(json.dumps(value)) < 100_000
