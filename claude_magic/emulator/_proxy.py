@@ -103,12 +103,14 @@ class RecordingProxy:
             await self._relay(response, exchange, record, send, started)
         finally:
             await response.aclose()
+        # Saved before the answer ends, so a client that has its answer finds it recorded.
         self._save(exchange, secret=key)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _relay(
         self, response: httpx2.Response, exchange: Exchange, record: RecordedRequest, send: Send, started: float
     ) -> None:
-        """Send the upstream's answer on as it arrives, keeping its chunks and their times."""
+        """Send the upstream's answer on as it arrives (all but its end), keeping chunks and times."""
         loop = asyncio.get_running_loop()
         exchange.status = response.status_code
         exchange.headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED]
@@ -128,7 +130,6 @@ class RecordingProxy:
                 pending += data
         if pending:
             exchange.chunks.append((loop.time() - started, pending))
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _save(self, exchange: Exchange, *, secret: str) -> None:
         exchange.headers = safe_headers(exchange.headers)
