@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds a client may take to send headers, or stay silent mid-body (default: {Limits.client_timeout:g})",
     )
     parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Limits.body_timeout,
+        help=f"seconds a whole request body may take to arrive (default: {Limits.body_timeout:g})",
+    )
+    parser.add_argument(
         "--keep-requests", type=int, default=Limits.keep_requests, help="requests kept in memory (default: 1000)"
     )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(
         max_request_bytes=args.max_request_mb * MB,
         client_timeout=args.client_timeout,
+        body_timeout=args.body_timeout,
         keep_requests=args.keep_requests,
     )
     try:
