@@ -31,15 +31,16 @@ history: UsageHistory = _kernel_state().history
 events: list[Any] = _kernel_state().events
 
 
-def backend(script: Any = None, *, live: bool | None = None) -> Any:
+def backend(script: Any = None, *, live: bool | None = None, replay: Any = None) -> Any:
     """The API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the local emulator.
 
-    Prints which it chose when displayed; ``.client()`` and ``.async_client()`` build SDK
-    clients pointed at it, and a loaded ``%%claude`` uses it too.
+    The emulator answers from ``script``, or from a recording folder (``replay=`` or
+    ``CLAUDE_MAGIC_REPLAY``). Prints which it chose when displayed; ``.client()`` and
+    ``.async_client()`` build SDK clients pointed at it, and a loaded ``%%claude`` uses it too.
     """
     from .core.backend import backend as choose
 
-    return choose(script, live=live)
+    return choose(script, live=live, replay=replay)
 
 
 def __getattr__(name: str) -> Any:

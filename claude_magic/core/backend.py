@@ -3,6 +3,8 @@
 A tutorial notebook's first cell calls :func:`backend`: with ``ANTHROPIC_API_KEY`` set and
 ``CLAUDE_MAGIC_LIVE=1`` it uses the real API; otherwise it starts the emulator with the
 notebook's own script, so a workshop runs offline and the saved outputs stay reproducible.
+With ``CLAUDE_MAGIC_REPLAY=DIR`` (or ``replay=DIR``) the emulator answers instead from a
+folder recorded through ``python -m claude_magic.emulator --record DIR``: real answers, offline.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Backend", "backend", "live_requested"]
+__all__ = ["Backend", "backend", "live_requested", "replay_requested"]
 
 _EMULATOR_KEY = "emulator-offline"  # what the emulator accepts; not a secret
 
@@ -20,12 +22,20 @@ def live_requested() -> bool:
     return bool(os.environ.get("ANTHROPIC_API_KEY")) and os.environ.get("CLAUDE_MAGIC_LIVE") == "1"
 
 
+def replay_requested() -> str | None:
+    """The recording folder named by ``CLAUDE_MAGIC_REPLAY``, if any."""
+    return os.environ.get("CLAUDE_MAGIC_REPLAY") or None
+
+
 class Backend:
     """Where requests go. ``client()``/``async_client()`` build SDK clients pointed there."""
 
-    def __init__(self, *, emulator: Any = None, script: str | None = None, forced: bool = False) -> None:
+    def __init__(
+        self, *, emulator: Any = None, script: str | None = None, forced: bool = False, replay: str | None = None
+    ) -> None:
         self.emulator = emulator
         self.script = script
+        self.replay = replay  # the recording folder's name, when answers are replayed
         self.forced = forced  # offline by request, whatever the environment says
 
     @property
@@ -62,6 +72,8 @@ class Backend:
         if self.live:
             return "Backend: the Anthropic API (ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1)."
         answers = f"answers scripted in {self.script}" if self.script else "built-in deterministic answers"
+        if self.replay:
+            answers = f"answers replayed from the recording {self.replay}"
         line = f"Backend: the local emulator, offline ({answers}), not Claude."
         if not self.forced:
             line += " Set ANTHROPIC_API_KEY and CLAUDE_MAGIC_LIVE=1 to use the real API."
@@ -75,13 +87,22 @@ class Backend:
             self.emulator.stop()
 
 
-def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None = None) -> Backend:
+def backend(
+    script: str | os.PathLike[str] | None = None,
+    *,
+    live: bool | None = None,
+    replay: str | os.PathLike[str] | None = None,
+) -> Backend:
     """Choose the backend (see the module docstring) and point a loaded %%claude at it."""
     from ..emulator import Emulator, Script
 
     use_live = live_requested() if live is None else live
+    replay = replay or replay_requested()
     if use_live:
         chosen = Backend()
+    elif replay is not None:
+        emulator = Emulator(replay=Path(replay)).start()
+        chosen = Backend(emulator=emulator, replay=Path(replay).name, forced=live is False)
     else:
         loaded = Script.load(Path(script) if not isinstance(script, str) else script) if script is not None else None
         name = Path(script).name if script is not None else None

@@ -1,18 +1,18 @@
-"""Replay: serve a recorded SSE transcript byte for byte, as fast as possible or paced."""
+"""Replay: serve a recorded SSE transcript byte for byte, as fast as possible or paced.
+
+One file answers every streamed request the same way. A folder of recorded exchanges
+(``--record`` then ``--replay DIR``) answers each request with its own: see ``_playback``.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ._recording import cut_sse, sse_kind
 from ._sse import Send, Sleep, Step
 
 __all__ = ["Transcript"]
-
-# A record ends at a blank line; the separator stays with its record so bytes are kept.
-_RECORD = re.compile(rb".*?(?:\r?\n\r?\n|\Z)", re.DOTALL)
-_EVENT = re.compile(rb"^event:\s?(.*?)\r?$", re.MULTILINE)
 
 
 class Transcript:
@@ -20,8 +20,9 @@ class Transcript:
 
     def __init__(self, data: bytes, *, name: str = "transcript") -> None:
         self.name = name
-        self.records = [chunk for chunk in _RECORD.findall(data) if chunk]
-        if not any(_EVENT.search(record) for record in self.records):
+        records, rest = cut_sse(data)
+        self.records = [*records, rest] if rest else records
+        if not any(sse_kind(record) for record in self.records):
             raise ValueError(f"{name}: no SSE record with an `event:` line; is this an SSE transcript?")
 
     @classmethod
@@ -38,6 +39,4 @@ class Transcript:
         for index, record in enumerate(self.records):
             if delay and index:
                 yield Sleep(delay)
-            match = _EVENT.search(record)
-            kind = match.group(1).decode("utf-8", "replace").strip() if match else ""
-            yield Send(record, kind)
+            yield Send(record, sse_kind(record))

@@ -2,26 +2,40 @@
 
 Its own loop and thread make it usable from a Jupyter kernel, whose loop already runs in
 the main thread. :meth:`Emulator.start` returns once the port accepts connections.
+What it serves: the emulator's routes, a recording proxy (``record=``), or a recording
+folder (``replay=DIR``); always behind the guard (limits, deadlines, the room token).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import ipaddress
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from starlette.types import ASGIApp
+
 from ._app import EmulatorState, RecordedRequest, build_app
+from ._guard import Guard, api_error_handler
+from ._limits import Limits
+from ._playback import Playback
+from ._protocol import GuardedH11Protocol
+from ._proxy import RecordingProxy
+from ._recording import Recordings
 from ._replay import Transcript
+from ._requestlog import RequestLog
 from ._script import Script, example_scripts
 
-__all__ = ["Emulator", "ScriptLike", "as_script", "serve"]
+__all__ = ["Emulator", "ScriptLike", "as_script", "is_loopback", "serve"]
 
 #: A script, its plain data, a ``.toml``/``.json`` path, or the name of a shipped example.
 ScriptLike = Script | Mapping[str, Any] | str | Path | None
@@ -40,8 +54,24 @@ def as_script(script: ScriptLike) -> Script:
     return Script.load(script)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Emulator:
-    """An Anthropic-compatible server on 127.0.0.1; ``start()``/``stop()`` or ``with``."""
+    """An Anthropic-compatible server on 127.0.0.1; ``start()``/``stop()`` or ``with``.
+
+    Beyond 127.0.0.1 (``host="0.0.0.0"``) it serves a room, and requires an access token of
+    its own: ``token=``, or one generated (read it from ``.token``). A token given is required
+    on any address. ``record=DIR`` with ``upstream=URL`` makes it a recording proxy;
+    ``replay=DIR`` answers from such a folder (``replay=FILE``: one SSE transcript for all).
+    """
 
     def __init__(
         self,
@@ -51,15 +81,29 @@ class Emulator:
         port: int = 0,
         replay: str | Path | None = None,
         replay_delay: float | None = None,
+        record: str | Path | None = None,
+        upstream: str | None = None,
+        upstream_key: str | None = None,
+        token: str | None = None,
+        limits: Limits | None = None,
+        on_miss: Callable[[str], None] | None = None,
         log_level: str = "warning",
         access_log: bool = False,
     ) -> None:
+        if record is not None and (replay is not None or upstream is None):
+            raise ValueError("record= needs upstream= (the API's base URL), and does not go with replay=")
+        self._limits = limits or Limits()
         # Load everything now, so a bad script or transcript fails before a port is taken.
+        recordings = Recordings.load(replay) if replay is not None and Path(replay).is_dir() else None
         self._state = EmulatorState(
             script=as_script(script),
-            replay=Transcript.load(replay) if replay is not None else None,
+            requests=RequestLog(self._limits.keep_requests, self._limits.keep_body_bytes),
+            replay=Transcript.load(replay) if replay is not None and recordings is None else None,
             replay_delay=replay_delay,
         )
+        self._recordings, self._on_miss = recordings, on_miss
+        self._record, self._upstream, self._upstream_key = record, upstream, upstream_key
+        self._token = token if token is not None or is_loopback(host) else "cm-" + secrets.token_urlsafe(18)
         self._host, self._port = host, port
         self._log_level, self._access_log = log_level, access_log
         self._server: uvicorn.Server | None = None
@@ -68,6 +112,7 @@ class Emulator:
         self._socket: socket.socket | None = None
         self._url: str | None = None
         self._failure: BaseException | None = None
+        self._app_instance: ASGIApp | None = None
 
     @property
     def url(self) -> str:
@@ -77,9 +122,30 @@ class Emulator:
         return self._url
 
     @property
+    def token(self) -> str | None:
+        """The access token every request must carry as its key, or None when none is needed."""
+        return self._token
+
+    @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first (``.clear()`` it between checks)."""
+        """The last requests received (1,000 by default), oldest first (``.clear()`` it between checks).
+
+        A body larger than ``Limits.keep_body_bytes`` is summarized once a newer request arrives.
+        """
         return self._state.requests
+
+    def _app(self) -> ASGIApp:
+        inner: ASGIApp
+        if self._record is not None:
+            assert self._upstream is not None
+            inner = RecordingProxy(self._upstream, self._record, self._state, key=self._upstream_key)
+        elif self._recordings is not None:
+            inner = Playback(self._recordings, self._state, on_miss=self._on_miss)
+        else:
+            app = build_app(self._state)
+            app.add_exception_handler(Exception, api_error_handler)
+            inner = app
+        return Guard(inner, limits=self._limits, token=self._token)
 
     @property
     def running(self) -> bool:
@@ -107,15 +173,17 @@ class Emulator:
         host, port = sock.getsockname()[:2]
         self._socket = sock
         self._state.closing = asyncio.Event()  # a fresh one per loop
+        self._app_instance = self._app()
         config = uvicorn.Config(
-            build_app(self._state),
+            self._app_instance,
             log_level=self._log_level,
             access_log=self._access_log,
             log_config=None,  # leave the host's logging (a notebook's) as it is
             lifespan="off",
             ws="none",
-            http="h11",
+            http=functools.partial(GuardedH11Protocol, header_timeout=self._limits.client_timeout),
             loop="asyncio",
+            timeout_keep_alive=5,
             timeout_graceful_shutdown=3,
         )
         self._server = uvicorn.Server(config)
@@ -136,7 +204,12 @@ class Emulator:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             assert self._server is not None and self._socket is not None
-            await self._server.serve(sockets=[self._socket])
+            try:
+                await self._server.serve(sockets=[self._socket])
+            finally:
+                inner = getattr(self._app_instance, "app", None)
+                if isinstance(inner, RecordingProxy):
+                    await inner.aclose()
 
         try:
             asyncio.run(main())
@@ -185,8 +258,9 @@ def serve(
     port: int = 0,
     replay: str | Path | None = None,
     replay_delay: float | None = None,
+    **options: Any,
 ) -> Iterator[Emulator]:
-    """Run an emulator for the duration of a ``with`` block."""
-    emulator = Emulator(script, host=host, port=port, replay=replay, replay_delay=replay_delay)
+    """Run an emulator for the duration of a ``with`` block (``options``: as for :class:`Emulator`)."""
+    emulator = Emulator(script, host=host, port=port, replay=replay, replay_delay=replay_delay, **options)
     with emulator:
         yield emulator

@@ -229,6 +229,7 @@ class ClaudeMagic(Magics):
     @argument("--auto", action="store_true",
               help="Use the real API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the emulator.")
     @argument("--stop", action="store_true", help="Stop the emulator and go back to the real API.")
+    @argument("--replay", metavar="DIR", help="Answer from a folder recorded with `python -m claude_magic.emulator --record`.")
     @line_magic
     def claude_offline(self, line: str = "") -> None:
         """Answer from the local emulator (no network, no key needed) instead of the API."""
@@ -241,9 +242,11 @@ class ClaudeMagic(Magics):
             print("Offline mode off: answers come from the Anthropic API again.")
             return
         try:
-            chosen = backend(args.script, live=None if args.auto else False)
+            chosen = backend(args.script, live=None if args.auto else False, replay=args.replay)
         except (OSError, ScriptError) as exc:
             raise UsageError(f"Cannot load the emulator script: {exc}") from None
+        except ValueError as exc:  # a replay folder with no readable recording
+            raise UsageError(f"Cannot replay: {exc}") from None
         print(chosen.describe() + (" %claude_offline --stop goes back to the API." if chosen.forced else ""))
 
     # -- running a coroutine from a plain (non-awaited) magic call ------------------------
