@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from ._app import EmulatorState, RecordedRequest, build_app
+from ._files import MAX_FILE_BYTES, FileStore
 from ._replay import Transcript
 from ._script import Script, example_scripts
 
@@ -53,12 +54,15 @@ class Emulator:
         replay_delay: float | None = None,
         log_level: str = "warning",
         access_log: bool = False,
+        files_dir: str | Path | None = None,
+        max_file_bytes: int = MAX_FILE_BYTES,
     ) -> None:
         # Load everything now, so a bad script or transcript fails before a port is taken.
         self._state = EmulatorState(
             script=as_script(script),
             replay=Transcript.load(replay) if replay is not None else None,
             replay_delay=replay_delay,
+            files=FileStore(files_dir, max_bytes=max_file_bytes),
         )
         self._host, self._port = host, port
         self._log_level, self._access_log = log_level, access_log
@@ -80,6 +84,11 @@ class Emulator:
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, oldest first (``.clear()`` it between checks)."""
         return self._state.requests
+
+    @property
+    def files(self) -> FileStore:
+        """The Files API's files (in memory, or in ``files_dir``); ``files.add()`` puts one there."""
+        return self._state.files
 
     @property
     def running(self) -> bool:
