@@ -276,7 +276,9 @@ async def list_files(request: Request) -> Response:
         return refusal
     params = request.query_params
     try:
-        return JSONResponse(_state(request).files.page(**list_query(params, params.getlist("ids"))))
+        # The SDK sends lists as ``ids[]=a&ids[]=b``.
+        ids = params.getlist("ids[]") + params.getlist("ids")
+        return JSONResponse(_state(request).files.page(**list_query(params, ids)))
     except UploadError as exc:
         return _error(request, 400, "invalid_request_error", str(exc))
 

@@ -257,7 +257,7 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
 def parse_upload(body: bytes, content_type: str) -> tuple[Part, int | None]:
     """The uploaded file part and ``expires_in_seconds``, checked as the API checks them."""
     parts = {part.name: part for part in parse_multipart(body, content_type)}
-    if "file" not in parts or parts["file"].filename is None:
+    if "file" not in parts:
         raise UploadError("file: Field required")
     expires: int | None = None
     if "expires_in_seconds" in parts:
