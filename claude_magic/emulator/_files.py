@@ -150,6 +150,13 @@ class FileStore:
                     path.unlink(missing_ok=True)
         return stored is not None
 
+    def clear(self) -> None:
+        """Delete every file (between lessons, or between tests)."""
+        with self._lock:
+            ids = list(self._files)
+        for file_id in ids:
+            self.delete(file_id)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._files)

@@ -112,6 +112,14 @@ def _show(token: bytes) -> str:
     return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode()).decode("latin-1")
 
 
+#: A TJ adjustment this wide (thousandths of an em, negative moves right) reads as a space.
+_WORD_GAP = 200
+
+
+def _is_number(token: bytes) -> bool:
+    return re.fullmatch(rb"[-+]?(\d+\.?\d*|\.\d+)", token) is not None
+
+
 def _content_text(data: bytes) -> str:
     """The text a content stream shows; a line break for each new text line or block."""
     text: list[str] = []
@@ -123,7 +131,11 @@ def _content_text(data: bytes) -> str:
         if token in (b"Tj", b"TJ", b"'", b'"'):
             if token in (b"'", b'"') and text and not text[-1].endswith("\n"):
                 text.append("\n")
-            text.extend(_show(t) for t in operands if t.startswith((b"(", b"<")))
+            for operand in operands:
+                if operand.startswith((b"(", b"<")):
+                    text.append(_show(operand))
+                elif token == b"TJ" and _is_number(operand) and float(operand) <= -_WORD_GAP:
+                    text.append(" ")  # a wide gap in a TJ array is how typesetters space words
         elif token in (b"T*", b"Td", b"TD", b"ET") and text and not text[-1].endswith("\n"):
             text.append("\n")
         operands = [] if not token.startswith(b"/") else operands
