@@ -19,11 +19,11 @@ class PdfError(ValueError):
     """The bytes are not a PDF the emulator can read pages from."""
 
 
-_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b(.*?)\bendobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\n?endstream", re.S)
+_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b(.*?)\bendobj", re.DOTALL)
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\n?endstream", re.DOTALL)
 _REF = re.compile(rb"(\d+)\s+\d+\s+R")
 _PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
-_TOKEN = re.compile(rb"\((?:\\.|[^\\)])*\)|\([^)]*|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>]+|[^\s/\[\]()<>]+", re.S)
+_TOKEN = re.compile(rb"\((?:\\.|[^\\)])*\)|\([^)]*|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>]+|[^\s/\[\]()<>]+", re.DOTALL)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
@@ -75,7 +75,7 @@ def _page_order(objects: dict[int, bytes]) -> list[int]:
             return
         seen.add(number)
         body = objects[number]
-        kids = re.search(rb"/Kids\s*\[(.*?)\]", body, re.S)
+        kids = re.search(rb"/Kids\s*\[(.*?)\]", body, re.DOTALL)
         if _PAGE.search(body):
             ordered.append(number)
         elif kids:

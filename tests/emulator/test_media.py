@@ -6,11 +6,17 @@ import math
 from typing import Any
 
 import anthropic
-from anthropic.types import ImageDimensionsTooLargeError
 import pytest
+from anthropic.types import ImageDimensionsTooLargeError
 
 from claude_magic.emulator import Emulator
-from claude_magic.emulator._media import MediaError, image_size, image_tokens, inspect_media, sniff_image
+from claude_magic.emulator._media import (
+    MediaError,
+    image_size,
+    image_tokens,
+    inspect_media,
+    sniff_image,
+)
 from claude_magic.emulator._pdf import PdfError, pdf_pages
 
 from .helpers import MODEL

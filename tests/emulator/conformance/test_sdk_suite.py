@@ -102,7 +102,7 @@ if sys.version_info < (3, 11):
 
 
 def _pip(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, f"pip {' '.join(args)} failed:\n{done.stderr[-2000:]}"
 
 
@@ -111,7 +111,7 @@ def _suite_tools(unpacked: Path, folder: Path) -> Path:
     tools = folder / "tools"
     if (tools / "pytest_asyncio").is_dir():
         return tools
-    pins = dict(re.findall(r"^([a-z0-9-]+)==([^\s;]+)$", (unpacked / "requirements-dev.lock").read_text(), re.M))
+    pins = dict(re.findall(r"^([a-z0-9-]+)==([^\s;]+)$", (unpacked / "requirements-dev.lock").read_text(), re.MULTILINE))
     wanted = [f"{name}=={pins[name]}" if name in pins else name for name in SUITE_TOOLS]
     _pip("install", "--quiet", "--no-deps", "--target", str(tools), *wanted)
     return tools
@@ -131,7 +131,7 @@ def _sdist_tests(config: pytest.Config) -> tuple[Path, Path]:
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(keep)]
         extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        tar.extractall(folder, members=members, **extra)  # noqa: S202 (members filtered above)
+        tar.extractall(folder, members=members, **extra)
     return unpacked, _suite_tools(unpacked, folder)
 
 
