@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--replay", help="SSE transcript to send, byte for byte, to every streamed request")
     parser.add_argument("--replay-delay", type=float, help="seconds between replayed SSE records")
+    parser.add_argument("--files-dir", help="keep Files API uploads in this folder (default: in memory)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
     return parser
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             replay=args.replay,
             replay_delay=args.replay_delay,
+            files_dir=args.files_dir,
             log_level=args.log_level,
             access_log=args.access_log,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -173,3 +175,20 @@ def test_files_stay_apart_between_emulators(make_client: Callable[..., anthropic
         elsewhere.beta.files.upload(file=("a.txt", b"x", "text/plain"))
 
     assert make_client().beta.files.list().data == []
+
+
+def test_the_command_line_keeps_uploads_in_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "files"
+    command = [sys.executable, "-m", "claude_magic.emulator", "--port", "0", "--files-dir", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        with anthropic.Anthropic(api_key=KEY, base_url=url, max_retries=0) as client:
+            uploaded = client.beta.files.upload(file=("kept.txt", b"kept on disk", "text/plain"))
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+
+    assert (folder / uploaded.id).read_bytes() == b"kept on disk"
+    assert err == ""
