@@ -159,6 +159,9 @@ def pdf_pages(raw: bytes) -> list[str]:
     # The header may follow up to 1 KB of junk (PDF 32000-1, annex H); the trailer ends it.
     if b"%PDF-" not in raw[:1024] or b"%%EOF" not in raw[-2048:]:
         raise PdfError("no PDF header or trailer")
+    # The API reads no password-protected PDF; an encrypted file names its /Encrypt dictionary.
+    if re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", raw):
+        raise PdfError("encrypted")
     objects = _objects(raw)
     order = _page_order(objects)
     if not order:

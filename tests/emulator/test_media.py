@@ -63,10 +63,29 @@ def test_compressed_pdf_content_is_read_too() -> None:
     assert pdf_pages(pdf([["Deflated text."], ["Again."]], compress=True)) == ["Deflated text.", "Again."]
 
 
+def test_pages_are_read_in_the_page_trees_order_not_the_files() -> None:
+    data = pdf([["A."], ["B."]]).replace(b"/Kids [3 0 R 4 0 R]", b"/Kids [4 0 R 3 0 R]")
+
+    assert pdf_pages(data) == ["B.", "A."]
+
+
+def test_pages_packed_in_an_object_stream_are_found_in_order() -> None:
+    data = pdf([["One."], ["Two."], ["Three."]], compress=True, object_stream=True)
+
+    assert b"/Type /Page " not in data  # every page object is inside the compressed stream
+    assert pdf_pages(data) == ["One.", "Two.", "Three."]
+
+
 @pytest.mark.parametrize(
     "data",
-    [b"GIF89a not a pdf", pdf([["x"]])[:-40], b"%PDF-1.4\n%%EOF\n", pdf([["x"]]).replace(b"/Type /Page ", b"/Type /Pixel ")],
-    ids=["not-a-pdf", "truncated", "no-pages", "no-page-objects"],
+    [
+        b"GIF89a not a pdf",
+        pdf([["x"]])[:-40],
+        b"%PDF-1.4\n%%EOF\n",
+        pdf([["x"]]).replace(b"/Type /Page ", b"/Type /Pixel "),
+        pdf([["x"]]).replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 9 0 R"),
+    ],
+    ids=["not-a-pdf", "truncated", "no-pages", "no-page-objects", "encrypted"],
 )
 def test_what_is_not_a_readable_pdf_is_refused(data: bytes) -> None:
     with pytest.raises(PdfError):
