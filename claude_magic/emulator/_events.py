@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anthropic.types import (
+    CitationsDelta,
     InputJSONDelta,
     Message,
     MessageDeltaUsage,
@@ -45,7 +46,7 @@ __all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "ss
 
 _BASE62 = string.digits + string.ascii_letters
 
-DeltaModel = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta
+DeltaModel = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta | CitationsDelta
 ContentModel = TextBlock | ThinkingBlock | ToolUseBlock
 
 
