@@ -6,6 +6,9 @@ subprocess with ``TEST_API_BASE_URL`` pointing at a live emulator. It was writte
 that checks shapes only, so tests that send placeholder ids are excluded below, by name and
 with the reason; every other test of the chosen files must pass.
 
+Slow by necessity (it is 689 tests in a second pytest): about 15 s of CPU, 30 to 50 s on a
+loaded 2-core machine, plus a minute on the first run for the download.
+
 The suite's own test tools (pytest-asyncio, respx, inline-snapshot...) are installed into the
 same cache folder and reach only the subprocess: installed beside this project's tests,
 pytest-asyncio's configure-time warning is an error here and stops every pytest run.
