@@ -194,17 +194,21 @@ class FileStore:
             cursor = _cursor_id(page) if page is not None else after_id
             if cursor is not None:
                 start = order.index(cursor) + 1 if cursor in order else stop
+            chosen = newest_first[start : start + limit]
+            has_more = start + limit < stop
             if before_id is not None:
+                # Paging back towards newer files: the page just before the cursor.
                 stop = order.index(before_id) if before_id in order else 0
-                start = max(start, stop - limit)
-            chosen, has_more = newest_first[start : min(stop, start + limit)], start + limit < stop
+                start = max(0, stop - limit)
+                chosen, has_more = newest_first[start:stop], start > 0
         data = [f.metadata() for f in chosen]
         return {
             "data": data,
             "has_more": has_more,
             "first_id": chosen[0].id if chosen else None,
             "last_id": chosen[-1].id if chosen else None,
-            "next_page": _page_cursor(chosen[-1].id) if has_more and chosen else None,
+            # The cursor pages on towards older files; paging back with before_id uses first_id.
+            "next_page": _page_cursor(chosen[-1].id) if has_more and chosen and before_id is None else None,
         }
 
 

@@ -12,6 +12,7 @@ import httpx2
 import pytest
 
 from claude_magic.emulator import Emulator
+from claude_magic.emulator._files import FileStore
 
 from .helpers import KEY, MODEL
 from .media_helpers import IMAGES, pdf
@@ -57,6 +58,20 @@ def test_the_list_pages_newest_first_with_a_cursor(client: anthropic.Anthropic) 
     assert first.has_more and first.next_page and first.next_page.startswith("page_")
     assert everything == ids[::-1]
     assert [f.id for f in client.beta.files.list(ids=[ids[1], ids[3]]).data] == [ids[3], ids[1]]
+
+
+def test_the_older_after_id_and_before_id_cursors_page_too() -> None:
+    store = FileStore()
+    ids = [store.add(f"{i}.txt", b"x").id for i in range(5)]  # listed newest first: 4 3 2 1 0
+
+    after = store.page(limit=2, after_id=ids[4])
+    before = store.page(limit=2, before_id=ids[0])
+    first = store.page(limit=2, before_id=ids[3])
+
+    assert ([f["id"] for f in after["data"]], after["has_more"]) == ([ids[3], ids[2]], True)
+    assert ([f["id"] for f in before["data"]], before["has_more"]) == ([ids[2], ids[1]], True)
+    assert (after["next_page"] is not None, before["next_page"]) == (True, None)
+    assert ([f["id"] for f in first["data"]], first["has_more"]) == ([ids[4]], False)
 
 
 def test_a_list_with_a_cursor_it_never_gave_is_refused(client: anthropic.Anthropic) -> None:
