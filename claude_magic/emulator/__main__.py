@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep-requests", type=int, default=Limits.keep_requests, help="requests kept in memory (default: 1000)"
     )
+    parser.add_argument("--files-dir", help="keep Files API uploads in this folder (default: in memory)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
     return parser
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             token=args.token,
             limits=limits,
             on_miss=_say,
+            files_dir=args.files_dir,
             log_level=args.log_level,
             access_log=args.access_log,
         )

@@ -1,4 +1,4 @@
-"""The HTTP routes: ``/v1/messages``, ``/v1/messages/count_tokens`` and ``/v1/models``.
+"""The HTTP routes: ``/v1/messages``, ``/v1/messages/count_tokens``, ``/v1/models``, ``/v1/files``.
 
 Every request is recorded; every response carries a ``request-id`` header; every error has
 the API's JSON shape. Checks run in the API's order: key, JSON, fields, model, then rules.
@@ -24,9 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import _script
 from ._answer import default_answer, estimate_input_tokens
 from ._catalog import find_model, is_known_model, model_info, model_page
+from ._citations import attach_citations, media_answer
 from ._events import final_message, new_id, plan_answer, stream_events
 from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
-from ._honour import answer_blocks
+from ._files import FileStore, UploadError, list_query, not_downloadable, parse_upload
+from ._honour import answer_blocks, wants_json
+from ._media import Media, MediaError, inspect_media
 from ._prompt_cache import PromptCache
 from ._rate_limits import RateLimited, RateLimiter
 from ._replay import Transcript
@@ -59,6 +62,7 @@ class EmulatorState:
     replay_delay: float | None = None
     prompt_cache: PromptCache = field(default_factory=PromptCache)
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    files: FileStore = field(default_factory=FileStore)
     # Set when the server stops, so open streams end instead of holding shutdown up.
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -146,6 +150,14 @@ async def _checked(request: Request, *, need_max_tokens: bool) -> tuple[Recorded
     return record, key, None
 
 
+def _media(request: Request, body: dict[str, Any]) -> Media | Response:
+    """The request's images and documents, or the API's refusal of a malformed one."""
+    try:
+        return inspect_media(body, _state(request).files)
+    except MediaError as exc:
+        return JSONResponse(exc.body(request.state.request_id), status_code=exc.status)
+
+
 def _unknown_model(request: Request, model: str) -> Response | None:
     if is_known_model(model) or _state(request).script.names_model(model):
         return None
@@ -165,6 +177,8 @@ async def messages(request: Request) -> Response:
             state.replay.steps(state.replay_delay), record=record, closing=state.closing, headers={}
         )
     model: str = body["model"]
+    if isinstance(media := _media(request, body), Response):
+        return media
     script = state.script  # read once: set_script may swap it from another thread
     limits = script.rate_limits
     try:
@@ -177,19 +191,26 @@ async def messages(request: Request) -> Response:
     if rule is not None and faulty and rule.status is not None:
         fault = status_response(rule, key=key, request_id=request_id)
         return _with_headers(fault, state.rate_limiter.headers(limits))
-    specs = answer_blocks(body, rule.blocks if rule else [], default_text=default_answer(model, body["messages"]))
+    scripted = list(rule.blocks) if rule is not None and rule.blocks else []
+    cited: dict[int, Any] = {}
+    if not scripted and (media.images or media.documents) and not wants_json(body):
+        # Without a rule, the answer says what media it got and cites the documents that ask for it.
+        scripted, citations = media_answer(model, body["messages"], media)
+        cited = {id(block): citation for block, citation in zip(scripted, citations)}
+    specs = answer_blocks(body, scripted, default_text=default_answer(model, body["messages"]))
     catalogued = find_model(model)
     answer = plan_answer(
         specs,
         model=model,
         max_tokens=body["max_tokens"],
-        input_tokens=estimate_input_tokens(body),
+        input_tokens=estimate_input_tokens(body) + media.tokens,
         cache=state.prompt_cache.use(body, min_tokens=catalogued.cache_min_tokens if catalogued else 1024),
         stop_sequences=body.get("stop_sequences") or (),
         delta_chars=rule.delta_chars if rule else None,
         json_chunk=rule.json_chunk if rule else 8,
         usage=rule.usage if rule else None,
     )
+    attach_citations(answer, [cited.get(id(spec)) for spec in specs])
     counted = state.rate_limiter.spend_output(limits, answer.output_tokens)
     if body.get("stream"):
         steps = stream_schedule(stream_events(answer), rule, faulty=faulty, key=key)
@@ -212,7 +233,9 @@ async def count_tokens(request: Request) -> Response:
     record, _key, refusal = await _checked(request, need_max_tokens=False)
     if refusal is not None:
         return refusal
-    return JSONResponse({"input_tokens": estimate_input_tokens(record.body)})
+    if isinstance(media := _media(request, record.body), Response):
+        return media
+    return JSONResponse({"input_tokens": estimate_input_tokens(record.body) + media.tokens})
 
 
 async def list_models(request: Request) -> Response:
@@ -239,6 +262,83 @@ async def get_model(request: Request) -> Response:
     return JSONResponse(model_info(model_id).model_dump(mode="json", exclude_unset=True))
 
 
+async def _file_request(request: Request) -> Response | None:
+    """Record a Files API request and check its key (the beta header is optional, as in the SDK)."""
+    record = await _record(request)
+    if not _api_key(record.headers):
+        return _error(request, 401, "authentication_error", "x-api-key header is required")
+    return None
+
+
+def _file_or_404(request: Request) -> Any:
+    stored = _state(request).files.live(request.path_params["file_id"])
+    if stored is None:
+        return _error(request, 404, "not_found_error", f"File not found: {request.path_params['file_id']}")
+    return stored
+
+
+async def upload_file(request: Request) -> Response:
+    files = _state(request).files
+    # Refuse an oversized upload on its declared length, before reading it into memory.
+    if int(request.headers.get("content-length") or 0) > files.max_bytes:
+        return _error(request, 413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+    if (refusal := await _file_request(request)) is not None:
+        return refusal
+    raw = await request.body()
+    if len(raw) > files.max_bytes:
+        return _error(request, 413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+    try:
+        part, expires = parse_upload(raw, request.headers.get("content-type", ""))
+    except UploadError as exc:
+        return _error(request, 400, "invalid_request_error", str(exc))
+    stored = files.add(
+        part.filename or "", part.data, mime_type=part.content_type, downloadable=False, expires_in_seconds=expires
+    )
+    # The log keeps what was uploaded, not the bytes: uploads go up to 500 MB.
+    _state(request).requests[-1].body = {"file": stored.metadata()}
+    return JSONResponse(stored.metadata())
+
+
+async def list_files(request: Request) -> Response:
+    if (refusal := await _file_request(request)) is not None:
+        return refusal
+    params = request.query_params
+    try:
+        # The SDK sends lists as ``ids[]=a&ids[]=b``.
+        ids = params.getlist("ids[]") + params.getlist("ids")
+        return JSONResponse(_state(request).files.page(**list_query(params, ids)))
+    except UploadError as exc:
+        return _error(request, 400, "invalid_request_error", str(exc))
+
+
+async def get_file(request: Request) -> Response:
+    if (refusal := await _file_request(request)) is not None:
+        return refusal
+    stored = _file_or_404(request)
+    return stored if isinstance(stored, Response) else JSONResponse(stored.metadata())
+
+
+async def delete_file(request: Request) -> Response:
+    if (refusal := await _file_request(request)) is not None:
+        return refusal
+    stored = _file_or_404(request)
+    if isinstance(stored, Response):
+        return stored
+    _state(request).files.delete(stored.id)
+    return JSONResponse({"id": stored.id, "type": "file_deleted"})
+
+
+async def download_file(request: Request) -> Response:
+    if (refusal := await _file_request(request)) is not None:
+        return refusal
+    stored = _file_or_404(request)
+    if isinstance(stored, Response):
+        return stored
+    if not stored.downloadable:
+        return JSONResponse(not_downloadable(stored.id, request.state.request_id), status_code=400)
+    return Response(_state(request).files.content(stored.id), media_type=stored.mime_type)
+
+
 _ERROR_TYPES = {404: "not_found_error", 405: "invalid_request_error", 413: "request_too_large"}
 
 
@@ -258,6 +358,11 @@ def build_app(state: EmulatorState) -> Starlette:
             Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+            Route("/v1/files", upload_file, methods=["POST"]),
+            Route("/v1/files", list_files, methods=["GET"]),
+            Route("/v1/files/{file_id}", get_file, methods=["GET"]),
+            Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
+            Route("/v1/files/{file_id}/content", download_file, methods=["GET"]),
         ],
         middleware=[Middleware(_RequestIds)],
         exception_handlers={HTTPException: _http_error},

@@ -16,6 +16,7 @@ from typing import Any
 
 from anthropic.types import (
     CacheCreation,
+    CitationsDelta,
     InputJSONDelta,
     Message,
     MessageDeltaUsage,
@@ -46,7 +47,7 @@ __all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "ss
 
 _BASE62 = string.digits + string.ascii_letters
 
-DeltaModel = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta
+DeltaModel = TextDelta | ThinkingDelta | SignatureDelta | InputJSONDelta | CitationsDelta
 ContentModel = TextBlock | ThinkingBlock | ToolUseBlock
 
 

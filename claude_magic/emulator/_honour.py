@@ -54,15 +54,25 @@ def _forced_call(body: Mapping[str, Any], scripted: Sequence[Block], choice: Map
     return ToolUseBlock(name=str(tool["name"]), input=value if isinstance(value, dict) else {})
 
 
+def json_schema(body: Mapping[str, Any]) -> Any:
+    """The schema of ``output_config.format`` when the request asks for JSON, else None."""
+    config = body.get("output_config")
+    output_format = config.get("format") if isinstance(config, Mapping) else None
+    if isinstance(output_format, Mapping) and output_format.get("type") == "json_schema":
+        return output_format.get("schema") or {}
+    return None
+
+
+def wants_json(body: Mapping[str, Any]) -> bool:
+    return json_schema(body) is not None
+
+
 def answer_blocks(body: Mapping[str, Any], scripted: Sequence[Block], *, default_text: str) -> list[Block]:
     """The blocks to send for ``body``, from the rule's ``scripted`` blocks (may be empty)."""
     blocks: list[Block] = list(scripted)
-    config = body.get("output_config")
-    output_format = config.get("format") if isinstance(config, Mapping) else None
     if not blocks:
-        text = default_text
-        if isinstance(output_format, Mapping) and output_format.get("type") == "json_schema":
-            text = json.dumps(instance_of(output_format.get("schema") or {}), ensure_ascii=False)
+        schema = json_schema(body)
+        text = default_text if schema is None else json.dumps(instance_of(schema), ensure_ascii=False)
         blocks.append(TextBlock(text=text))
     choice: Mapping[str, Any] = body["tool_choice"] if isinstance(body.get("tool_choice"), Mapping) else {}
     kind = choice.get("type")

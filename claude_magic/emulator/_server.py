@@ -31,6 +31,7 @@ from ._playback import Playback
 from ._protocol import GuardedH11Protocol
 from ._proxy import RecordingProxy
 from ._recording import Recordings
+from ._files import FileStore
 from ._replay import Transcript
 from ._requestlog import RequestLog
 from ._script import Script, example_scripts
@@ -89,6 +90,8 @@ class Emulator:
         on_miss: Callable[[str], None] | None = None,
         log_level: str = "warning",
         access_log: bool = False,
+        files_dir: str | Path | None = None,
+        max_file_bytes: int | None = None,
     ) -> None:
         if record is not None and (replay is not None or upstream is None):
             raise ValueError("record= needs upstream= (the API's base URL), and does not go with replay=")
@@ -100,6 +103,7 @@ class Emulator:
             requests=RequestLog(self._limits.keep_requests, self._limits.keep_body_bytes),
             replay=Transcript.load(replay) if replay is not None and recordings is None else None,
             replay_delay=replay_delay,
+            files=FileStore(files_dir, max_bytes=max_file_bytes or self._limits.max_file_bytes),
         )
         self._recordings, self._on_miss = recordings, on_miss
         self._record, self._upstream, self._upstream_key = record, upstream, upstream_key
@@ -146,6 +150,11 @@ class Emulator:
             app.add_exception_handler(Exception, api_error_handler)
             inner = app
         return Guard(inner, limits=self._limits, token=self._token)
+
+    @property
+    def files(self) -> FileStore:
+        """The Files API's files (in memory, or in ``files_dir``); ``files.add()`` puts one there."""
+        return self._state.files
 
     @property
     def running(self) -> bool:
