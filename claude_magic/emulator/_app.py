@@ -21,13 +21,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _script
-from ._answer import default_answer, estimate_input_tokens
+from ._answer import estimate_input_tokens
 from ._catalog import is_known_model, model_info, model_page
-from ._events import final_message, new_id, plan_answer, stream_events
+from ._events import final_message, new_id, plan_reply, stream_events
 from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
 from ._replay import Transcript
 from ._request import RequestError, check_messages_request
 from ._sse import ScheduledResponse
+from ._batches import BatchStore, batch_routes
+from ._traffic import Traffic, TrafficGate
 
 __all__ = ["EmulatorState", "RecordedRequest", "build_app"]
 
@@ -55,6 +57,8 @@ class EmulatorState:
     replay_delay: float | None = None
     # Set when the server stops, so open streams end instead of holding shutdown up.
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    batches: BatchStore = field(default_factory=BatchStore)
+    traffic: Traffic = field(default_factory=Traffic)
 
 
 class _RequestIds:
@@ -161,17 +165,7 @@ async def messages(request: Request) -> Response:
     faulty = rule is not None and faults_apply(rule, state.attempts.next(rule))
     if rule is not None and faulty and rule.status is not None:
         return status_response(rule, key=key, request_id=request_id)
-    specs = list(rule.blocks) if rule is not None and rule.blocks else []
-    answer = plan_answer(
-        specs or [_script.TextBlock(text=default_answer(model, body["messages"]))],
-        model=model,
-        max_tokens=body["max_tokens"],
-        input_tokens=estimate_input_tokens(body),
-        stop_sequences=body.get("stop_sequences") or (),
-        delta_chars=rule.delta_chars if rule else None,
-        json_chunk=rule.json_chunk if rule else 8,
-        usage=rule.usage if rule else None,
-    )
+    answer = plan_reply(body, rule)
     if body.get("stream"):
         steps = stream_schedule(stream_events(answer), rule, faulty=faulty, key=key)
         return ScheduledResponse(steps, record=record, closing=state.closing, headers={})
@@ -233,8 +227,9 @@ def build_app(state: EmulatorState) -> Starlette:
             Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+            *batch_routes(),
         ],
-        middleware=[Middleware(_RequestIds)],
+        middleware=[Middleware(_RequestIds), Middleware(TrafficGate)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.emulator = state

@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 from anthropic.types import Model, ModelInfo
 
-__all__ = ["is_known_model", "known_models", "model_info", "model_page"]
+__all__ = ["is_known_model", "known_models", "model_info", "model_page", "page_body", "paginate"]
 
 # Release dates are not in the SDK; the API documents the epoch for "unknown".
 _UNKNOWN_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -50,20 +50,24 @@ def model_info(model_id: str) -> ModelInfo:
     )
 
 
-def model_page(*, limit: int = 20, after_id: str | None = None, before_id: str | None = None) -> dict[str, Any]:
-    """One page in the API's shape: ``data``, ``has_more``, ``first_id``, ``last_id``."""
-    ids = list(known_models())
+def paginate(ids: list[str], *, limit: int, after_id: str | None, before_id: str | None) -> tuple[list[str], bool]:
+    """The API's cursor paging over ``ids`` (in listing order): the page and ``has_more``."""
     if after_id in ids:
         ids = ids[ids.index(after_id) + 1 :]
-        page, has_more = ids[:limit], len(ids) > limit
-    elif before_id in ids:
+        return ids[:limit], len(ids) > limit
+    if before_id in ids:
         ids = ids[: ids.index(before_id)]
-        page, has_more = ids[-limit:], len(ids) > limit
-    else:
-        page, has_more = ids[:limit], len(ids) > limit
-    return {
-        "data": [model_info(i).model_dump(mode="json", exclude_unset=True) for i in page],
-        "has_more": has_more,
-        "first_id": page[0] if page else None,
-        "last_id": page[-1] if page else None,
-    }
+        return ids[-limit:], len(ids) > limit
+    return ids[:limit], len(ids) > limit
+
+
+def page_body(data: list[dict[str, Any]], page: list[str], has_more: bool) -> dict[str, Any]:
+    """A list response in the API's shape: ``data``, ``has_more``, ``first_id``, ``last_id``."""
+    return {"data": data, "has_more": has_more, "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None}
+
+
+def model_page(*, limit: int = 20, after_id: str | None = None, before_id: str | None = None) -> dict[str, Any]:
+    """One page of models in the API's shape."""
+    page, has_more = paginate(list(known_models()), limit=limit, after_id=after_id, before_id=before_id)
+    return page_body([model_info(i).model_dump(mode="json", exclude_unset=True) for i in page], page, has_more)

@@ -39,9 +39,9 @@ from anthropic.types.raw_message_delta_event import Delta
 from pydantic import BaseModel
 
 from . import _script
-from ._answer import split_tokens
+from ._answer import default_answer, estimate_input_tokens, split_tokens
 
-__all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "sse", "stream_events"]
+__all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "plan_reply", "sse", "stream_events"]
 
 _BASE62 = string.digits + string.ascii_letters
 
@@ -238,6 +238,22 @@ def stream_events(answer: Answer) -> Iterator[StreamItem]:
         ),
     )
     yield StreamItem("message_stop", RawMessageStopEvent(type="message_stop"))
+
+
+def plan_reply(body: Mapping[str, Any], rule: _script.Rule | None) -> Answer:
+    """The reply to a checked Messages request: the rule's blocks, or the default answer."""
+    model: str = body["model"]
+    specs = list(rule.blocks) if rule is not None and rule.blocks else []
+    return plan_answer(
+        specs or [_script.TextBlock(text=default_answer(model, body["messages"]))],
+        model=model,
+        max_tokens=body["max_tokens"],
+        input_tokens=estimate_input_tokens(body),
+        stop_sequences=body.get("stop_sequences") or (),
+        delta_chars=rule.delta_chars if rule else None,
+        json_chunk=rule.json_chunk if rule else 8,
+        usage=rule.usage if rule else None,
+    )
 
 
 def final_message(answer: Answer) -> Message:

@@ -18,6 +18,8 @@ from typing import Any
 import uvicorn
 
 from ._app import EmulatorState, RecordedRequest, build_app
+from ._batches import BatchStore
+from ._traffic import Traffic
 from ._replay import Transcript
 from ._script import Script, example_scripts
 
@@ -80,6 +82,16 @@ class Emulator:
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, oldest first (``.clear()`` it between checks)."""
         return self._state.requests
+
+    @property
+    def batches(self) -> BatchStore:
+        """The Message Batches: ``processing_s``, ``errored_ids``, ``expired_ids``, ``batches``."""
+        return self._state.batches
+
+    @property
+    def traffic(self) -> Traffic:
+        """Latency, 429 storms and the in-flight gauge of ``POST /v1/messages``."""
+        return self._state.traffic
 
     @property
     def running(self) -> bool:
