@@ -13,6 +13,7 @@ from ._usage import UsageHistory, UsageRecord
 __all__ = [
     "backend",
     "Chat",
+    "map",
     "history",
     "events",
     "UsageRecord",
@@ -38,6 +39,17 @@ def backend(script: Any = None, *, live: bool | None = None) -> Any:
     from ._backend import backend as choose
 
     return choose(script, live=live)
+
+
+def map(items: Any, template: str, **options: Any) -> Any:  # noqa: A001 - claude_magic.map
+    """Ask ``template`` of every row of ``items`` (see :func:`claude_magic.mapping.map`).
+
+    Awaitable in a notebook (``labels = await claude_magic.map(df, "...{text}")``), a plain
+    call in a script.
+    """
+    from .mapping import map as run
+
+    return run(items, template, **options)
 
 
 def __getattr__(name: str) -> Any:
