@@ -1,4 +1,4 @@
-"""Command line: ``python -m claude_magic.emulator [--port N] [--script FILE] [--replay FILE]``.
+"""Command line: ``python -m claude_magic.emulator [--port N] [--script FILE] [--replay FILE] [--latency S]``.
 
 Prints the base URL as the first line on stdout, then serves until Ctrl-C (exit 0).
 """
@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--replay", help="SSE transcript to send, byte for byte, to every streamed request")
     parser.add_argument("--replay-delay", type=float, help="seconds between replayed SSE records")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds to hold every POST /v1/messages before answering (default: 0)")
+    parser.add_argument("--batch-seconds", type=float, default=1.0,
+                        help="seconds a Message Batch processes before it ends (default: 1)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
     return parser
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             access_log=args.access_log,
         )
         emulator.start()
+        emulator.traffic.latency_s = args.latency
+        emulator.batches.processing_s = args.batch_seconds
     except (ScriptError, ValueError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
