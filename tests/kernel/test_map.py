@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import TEST_KEY
+from test_claude_cell import assert_one_line_usage_error
 from kernel_harness import Kernel, kernel_env
 
 MODEL = "claude-opus-4-8"
@@ -170,3 +171,36 @@ def test_a_batch_job_killed_while_polling_reattaches_without_creating_a_second_b
         ".UsageLog(__import__('claude_magic._usage_log', fromlist=['x']).default_log_path()).read_all()]"
     )
     assert len(log) == 25 and {job for job, _ in log} == {"nightly"}
+
+
+def test_map_mistakes_are_one_line_and_an_interrupted_batch_job_can_be_estimated_listed_and_canceled(
+    start_kernel, emulator
+):
+    emulator.batches.processing_s = 60
+    kernel = start_kernel()
+    assert kernel.run(frame_code(6)).status == "ok"
+    for cell, words in [
+        ("%%claude --job x\nhello", "only apply with --map"),
+        ("%%claude --map nothing_here\n{text}", "no variable named 'nothing_here'"),
+        ("%%claude --map tickets --tools f\n{text}", "does not combine with --tools"),
+        ("%%claude --map tickets\n{colour}", "Row 'k0000': name 'colour' is not defined"),
+    ]:
+        assert_one_line_usage_error(kernel.run(cell), words)
+    estimate = kernel.run(map_cell("--estimate --job nightly"))
+    assert "nothing billable was sent" in estimate.stdout and "with --batch" in estimate.stdout
+    assert {r.path for r in emulator.requests} <= {"/v1/messages/count_tokens"}
+
+    msg_id = kernel.execute(map_cell("--batch --job nightly"))
+    wait_for(lambda: emulator.batches.created == 1)
+    time.sleep(0.2)
+    kernel.interrupt()
+    assert kernel.collect(msg_id).status == "error"
+    listed = kernel.run("%claude_jobs").all_text
+    assert "nightly" in listed and "interrupted" in listed and "msgbatch_" in listed
+    canceled = kernel.run("%claude_jobs --cancel nightly")
+    assert "1 running batch(es) canceled" in canceled.stdout
+    assert all(b.cancel_initiated is not None for b in emulator.batches.batches.values())
+    run = kernel.run(map_cell("--batch --job nightly"))
+    assert run.status == "ok" and emulator.batches.created == 1
+    assert "6 failed" in run.all_text
+    assert kernel.value("sorted(set(labels.attrs['errors'].values()))")[0].startswith("canceled in batch msgbatch_")
