@@ -94,11 +94,11 @@ class Progress:
         self.min_interval = min_interval
         self._clock = clock
         self._started = clock()
-        self._last = float("-inf")
         self._display_id = f"claude-map-{uuid.uuid4().hex[:8]}"
         self._shown = False
         self._tty = self.where == "terminal" and sys.stderr.isatty()
-        #: Text of every repaint, and bytes sent: the benchmark reads these.
+        # A log file's first line waits 5 s too: a short job prints only its summary.
+        self._last = clock() if self.where == "terminal" and not self._tty else float("-inf")
         self.repaints = 0
 
     def text(self) -> str:
@@ -108,7 +108,8 @@ class Progress:
         now = self._clock()
         # A terminal that is not a TTY (a log file) gets a line every 5 s instead of a repaint.
         interval = self.min_interval if self.where == "kernel" or self._tty else 5.0
-        if not force and now - self._last < interval:
+        # A log file gets no forced lines (batch status changes): one every 5 s is plenty.
+        if (not force or (self.where == "terminal" and not self._tty)) and now - self._last < interval:
             return
         self._last = now
         self._paint(self.text())
@@ -126,7 +127,7 @@ class Progress:
                 self._shown = True
         elif self.where == "terminal":
             if self._tty:
-                sys.stderr.write("\r\x1b[K" + text.replace("\n", "  ") )
+                sys.stderr.write("\r\x1b[K" + text.replace("\n", "  "))
             else:
                 sys.stderr.write(text + "\n")
             sys.stderr.flush()
