@@ -1,5 +1,8 @@
 """Live mode: rows as Messages requests, at most ``concurrency`` in flight, behind one shared gate.
 
+Rows are asked without streaming: nobody reads a row's answer token by token, and a whole
+message costs the kernel less than its events.
+
 Each worker holds a slot of the :class:`~claude_magic.mapping._gate.Gate` and takes rows from
 one queue until it is empty or the job says stop (its budget is spent). A 429 or 529 pauses
 the whole job through the gate; other retryable failures (5xx, a lost connection) wait with
@@ -72,6 +75,7 @@ async def run_live(
     on_flight: Callable[[int], None],
     should_stop: Callable[[], bool],
     base_url: str | None = None,
+    timeout: float | None = None,
 ) -> Gate:
     """Run ``tasks``; ``on_outcome`` sees each finished row (journal it there, then move the bar)."""
     queue = deque(tasks)
@@ -85,7 +89,7 @@ async def run_live(
             on_flight(+1)
             started = time.monotonic()
             try:
-                message = await client.messages.create(**request(task.prompt))
+                message = await client.messages.create(**request(task.prompt), timeout=timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes the row's error or a retry

@@ -73,6 +73,11 @@ class MapOptions:
         params.update(_client.sampling_options(temperature=self.temperature))
         return params
 
+    def read_timeout(self) -> float:
+        """Seconds to wait for a whole (non-streamed) answer: the stall timeout, or longer for
+        a long answer, which arrives only once it is complete (at 20 tokens/s at worst)."""
+        return max(self.stall_timeout, 30.0 + self.max_tokens / 20)
+
     def identity(self) -> dict[str, Any]:
         """What makes a job: the request options (not how it is run)."""
         return {"model": self.model, "max_tokens": self.max_tokens, "system": self.system,
@@ -278,7 +283,7 @@ async def run_job(
             policy = RetryPolicy(max_retries=options.max_retries, cap_s=options.retry_cap_s)
             await run_live(client, prep.tasks, options.request, concurrency=options.concurrency, policy=policy,
                            on_outcome=lambda o: on_outcomes([o]), on_flight=on_flight, should_stop=should_stop,
-                           base_url=endpoint.base_url)
+                           base_url=endpoint.base_url, timeout=options.read_timeout())
         state = "done" if len(prep.answers) == tally.total else "incomplete"
     except MapError:
         state = "failed"

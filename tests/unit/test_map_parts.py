@@ -117,3 +117,10 @@ def test_the_bar_shows_counts_rate_and_time_left_and_repaints_at_most_four_times
     line = progress_line("job", tally, elapsed=2.0)
     assert line.startswith("job ") and "92/100" in line and "2 failed" in line and "8 in flight" in line
     assert "12.3k tokens" in line and "$0.0123" in line and "41.0 rows/s" in line and "0 s left" in line
+
+
+def test_an_output_that_needs_pandas_says_how_to_install_it(monkeypatch):
+    rows = as_rows(pd.Series(["a"]))
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)  # as if it were not installed
+    with pytest.raises(MapError, match=r"^This needs pandas, which is not installed: pip install pandas\.$"):
+        build_output(rows, {"0": "A"}, {})
