@@ -14,6 +14,7 @@ from .usage.record import UsageHistory, UsageRecord
 __all__ = [
     "backend",
     "Chat",
+    "map",
     "history",
     "events",
     "UsageRecord",
@@ -41,6 +42,17 @@ def backend(script: Any = None, *, live: bool | None = None, replay: Any = None)
     from .core.backend import backend as choose
 
     return choose(script, live=live, replay=replay)
+
+
+def map(items: Any, template: str, **options: Any) -> Any:  # noqa: A001 - claude_magic.map
+    """Ask ``template`` of every row of ``items`` (see :func:`claude_magic.mapping.map`).
+
+    Awaitable in a notebook (``labels = await claude_magic.map(df, "...{text}")``), a plain
+    call in a script.
+    """
+    from .mapping import map as run
+
+    return run(items, template, **options)
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,8 @@ class KernelState:
     events: list[Any] = field(default_factory=list)
     #: The loaded ClaudeMagic (``%config ClaudeMagic``), or the defaults when none is loaded.
     settings: Settings = field(default_factory=lambda: DEFAULTS)
+    #: The IPython shell while the extension is loaded (its user namespace feeds --map), else None.
+    shell: Any = None
     #: A callable giving the current cell's number (set by the IPython layer).
     cell_number: Any = None
 

@@ -8,7 +8,7 @@ Messages API: streamed or not, with deterministic default answers or a script of
 
 from __future__ import annotations
 
-from ._app import RecordedRequest
+from ._recorded import RecordedRequest
 from ._catalog import known_models
 from ._replay import Transcript
 from ._script import Rule, Script, ScriptError, TextBlock, ThinkingBlock, ToolUseBlock, UsageOverride, example_scripts

@@ -1,4 +1,4 @@
-"""Command line: ``python -m claude_magic.emulator [--port N] [--script FILE] [--replay FILE|DIR]``.
+"""Command line: ``python -m claude_magic.emulator [--port N] [--script FILE] [--replay FILE|DIR] [--latency S]``.
 
 Prints the base URL as the first line on stdout (then the access token, when one is
 required), then serves until Ctrl-C (exit 0). ``--record DIR --upstream URL`` runs a
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-requests", type=int, default=Limits.keep_requests, help="requests kept in memory (default: 1000)"
     )
     parser.add_argument("--files-dir", help="keep Files API uploads in this folder (default: in memory)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds to hold every POST /v1/messages before answering (default: 0)")
+    parser.add_argument("--batch-seconds", type=float, default=1.0,
+                        help="seconds a Message Batch processes before it ends (default: 1)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
     return parser
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             access_log=args.access_log,
         )
         emulator.start()
+        emulator.traffic.latency_s = args.latency
+        emulator.batches.processing_s = args.batch_seconds
     except (ScriptError, ValueError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,11 +6,7 @@ the API's JSON shape. Checks run in the API's order: key, JSON, fields, model, t
 
 from __future__ import annotations
 
-import asyncio
-import json
 import math
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,50 +17,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _script
-from ._answer import default_answer, estimate_input_tokens
-from ._catalog import find_model, is_known_model, model_info, model_page
-from ._citations import attach_citations, media_answer
-from ._events import final_message, new_id, plan_answer, stream_events
-from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
-from ._files import FileStore, UploadError, list_query, not_downloadable, parse_upload
-from ._honour import answer_blocks, wants_json
+from ._answer import estimate_input_tokens
+from ._catalog import is_known_model, model_info, model_page
+from ._events import final_message, new_id, stream_events
+from ._faults import error_response, faults_apply, message_schedule, status_response, stream_schedule
+from ._files import UploadError, list_query, not_downloadable, parse_upload
 from ._media import Media, MediaError, inspect_media
-from ._prompt_cache import PromptCache
-from ._rate_limits import RateLimited, RateLimiter
-from ._replay import Transcript
+from ._rate_limits import RateLimited
 from ._sse import ScheduledResponse
+from ._reply import plan_reply
 from ._validate import Refusal, validate
+from ._batches import batch_routes
+from ._context import EmulatorState, RecordedRequest, api_key as _api_key, error as _error, record as _record, state as _state
+from ._traffic import TrafficGate
 
 __all__ = ["EmulatorState", "RecordedRequest", "build_app"]
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the emulator received it, and when each SSE event of its reply left."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    received_at: float
-    sent: list[tuple[float, str]] = field(default_factory=list)
-
-
-@dataclass
-class EmulatorState:
-    """What the routes share: the script, attempt counts, recorded requests, replay."""
-
-    script: _script.Script = field(default_factory=_script.Script)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    attempts: Attempts = field(default_factory=Attempts)
-    replay: Transcript | None = None
-    replay_delay: float | None = None
-    prompt_cache: PromptCache = field(default_factory=PromptCache)
-    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
-    files: FileStore = field(default_factory=FileStore)
-    # Set when the server stops, so open streams end instead of holding shutdown up.
-    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class _RequestIds:
@@ -88,44 +55,6 @@ class _RequestIds:
 
         # `receive` goes through untouched: dropping a connection needs uvicorn's own.
         await self.app(scope, receive, send_with_id)
-
-
-_NOT_JSON = object()
-
-
-async def _record(request: Request) -> RecordedRequest:
-    raw = await request.body()
-    try:
-        body: Any = json.loads(raw) if raw else None
-    except ValueError:
-        body = _NOT_JSON
-    record = RecordedRequest(
-        method=request.method,
-        path=request.url.path,
-        headers=dict(request.headers),
-        body=None if body is _NOT_JSON else body,
-        received_at=time.time(),
-    )
-    _state(request).requests.append(record)
-    request.state.not_json = body is _NOT_JSON
-    return record
-
-
-def _state(request: Request) -> EmulatorState:
-    return request.app.state.emulator  # type: ignore[no-any-return]
-
-
-def _api_key(headers: dict[str, str]) -> str | None:
-    if headers.get("x-api-key"):
-        return headers["x-api-key"]
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
-
-
-def _error(request: Request, status: int, error_type: str, message: str) -> JSONResponse:
-    return error_response(status, error_type, message, request_id=request.state.request_id)
 
 
 async def _checked(request: Request, *, need_max_tokens: bool) -> tuple[RecordedRequest, str, Response | None]:
@@ -176,7 +105,6 @@ async def messages(request: Request) -> Response:
         return ScheduledResponse(
             state.replay.steps(state.replay_delay), record=record, closing=state.closing, headers={}
         )
-    model: str = body["model"]
     if isinstance(media := _media(request, body), Response):
         return media
     script = state.script  # read once: set_script may swap it from another thread
@@ -191,26 +119,7 @@ async def messages(request: Request) -> Response:
     if rule is not None and faulty and rule.status is not None:
         fault = status_response(rule, key=key, request_id=request_id)
         return _with_headers(fault, state.rate_limiter.headers(limits))
-    scripted = list(rule.blocks) if rule is not None and rule.blocks else []
-    cited: dict[int, Any] = {}
-    if not scripted and (media.images or media.documents) and not wants_json(body):
-        # Without a rule, the answer says what media it got and cites the documents that ask for it.
-        scripted, citations = media_answer(model, body["messages"], media)
-        cited = {id(block): citation for block, citation in zip(scripted, citations)}
-    specs = answer_blocks(body, scripted, default_text=default_answer(model, body["messages"]))
-    catalogued = find_model(model)
-    answer = plan_answer(
-        specs,
-        model=model,
-        max_tokens=body["max_tokens"],
-        input_tokens=estimate_input_tokens(body) + media.tokens,
-        cache=state.prompt_cache.use(body, min_tokens=catalogued.cache_min_tokens if catalogued else 1024),
-        stop_sequences=body.get("stop_sequences") or (),
-        delta_chars=rule.delta_chars if rule else None,
-        json_chunk=rule.json_chunk if rule else 8,
-        usage=rule.usage if rule else None,
-    )
-    attach_citations(answer, [cited.get(id(spec)) for spec in specs])
+    answer = plan_reply(body, rule, media=media, prompt_cache=state.prompt_cache)
     counted = state.rate_limiter.spend_output(limits, answer.output_tokens)
     if body.get("stream"):
         steps = stream_schedule(stream_events(answer), rule, faulty=faulty, key=key)
@@ -363,8 +272,9 @@ def build_app(state: EmulatorState) -> Starlette:
             Route("/v1/files/{file_id}", get_file, methods=["GET"]),
             Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
             Route("/v1/files/{file_id}/content", download_file, methods=["GET"]),
+            *batch_routes(),
         ],
-        middleware=[Middleware(_RequestIds)],
+        middleware=[Middleware(_RequestIds), Middleware(TrafficGate)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.emulator = state

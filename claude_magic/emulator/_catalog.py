@@ -31,6 +31,8 @@ __all__ = [
     "known_models",
     "model_info",
     "model_page",
+    "page_body",
+    "paginate",
 ]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
@@ -207,20 +209,24 @@ def model_info(name: str) -> ModelInfo:
     return model.info()
 
 
-def model_page(*, limit: int = 20, after_id: str | None = None, before_id: str | None = None) -> dict[str, Any]:
-    """One page in the API's shape: ``data``, ``has_more``, ``first_id``, ``last_id``; newest first."""
-    ids = [m.id for m in catalog()]
+def paginate(ids: list[str], *, limit: int, after_id: str | None, before_id: str | None) -> tuple[list[str], bool]:
+    """The API's cursor paging over ``ids`` (in listing order): the page and ``has_more``."""
     if after_id in ids:
         ids = ids[ids.index(after_id) + 1 :]
-        page, has_more = ids[:limit], len(ids) > limit
-    elif before_id in ids:
+        return ids[:limit], len(ids) > limit
+    if before_id in ids:
         ids = ids[: ids.index(before_id)]
-        page, has_more = ids[-limit:], len(ids) > limit
-    else:
-        page, has_more = ids[:limit], len(ids) > limit
-    return {
-        "data": [model_info(i).model_dump(mode="json") for i in page],
-        "has_more": has_more,
-        "first_id": page[0] if page else None,
-        "last_id": page[-1] if page else None,
-    }
+        return ids[-limit:], len(ids) > limit
+    return ids[:limit], len(ids) > limit
+
+
+def page_body(data: list[dict[str, Any]], page: list[str], has_more: bool) -> dict[str, Any]:
+    """A list response in the API's shape: ``data``, ``has_more``, ``first_id``, ``last_id``."""
+    return {"data": data, "has_more": has_more, "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None}
+
+
+def model_page(*, limit: int = 20, after_id: str | None = None, before_id: str | None = None) -> dict[str, Any]:
+    """One page of models in the API's shape: newest first."""
+    page, has_more = paginate([m.id for m in catalog()], limit=limit, after_id=after_id, before_id=before_id)
+    return page_body([model_info(i).model_dump(mode="json") for i in page], page, has_more)

@@ -94,7 +94,7 @@ def media_answer(model: str, messages: Any, media: Media) -> tuple[list[_script.
         return [_script.TextBlock(text=text)], [None]
     blocks = [_script.TextBlock(text=f"{described} Each document begins:\n\n")]
     citations: list[TextCitation | None] = [None]
-    for doc, citation in cited:
+    for _doc, citation in cited:
         blocks.append(_script.TextBlock(text=citation.cited_text))
         citations.append(citation)
         blocks.append(_script.TextBlock(text="\n\n"))

@@ -23,7 +23,7 @@ from ._sse import Send as SendStep
 from ._sse import Sleep, Step
 
 if TYPE_CHECKING:
-    from ._app import EmulatorState, RecordedRequest
+    from ._context import EmulatorState, RecordedRequest
 
 __all__ = ["Playback"]
 

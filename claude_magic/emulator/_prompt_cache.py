@@ -99,7 +99,7 @@ class PromptCache:
             if hits:
                 read = breakpoints[hits[-1]][1]
             boundary = read
-            for key, upto, ttl in breakpoints[:start]:
+            for key, _upto, ttl in breakpoints[:start]:
                 self._expiry[key] = max(self._expiry.get(key, 0), now + _TTL_S.get(ttl, 300.0))
             for key, upto, ttl in breakpoints[start:]:
                 if upto < min_tokens:

@@ -26,7 +26,7 @@ from ._guard import ROOM_TOKEN_MARK, request_key
 from ._recording import Exchange, cut_sse, kept_request_headers, safe_headers, sse_kind
 
 if TYPE_CHECKING:
-    from ._app import EmulatorState, RecordedRequest
+    from ._context import EmulatorState, RecordedRequest
 
 __all__ = ["RecordingProxy", "error_reply", "logged_request"]
 
@@ -40,7 +40,7 @@ _SECRET_HEADERS = ("x-api-key", "authorization")
 
 def logged_request(request: Request, body: bytes) -> RecordedRequest:
     """The request as ``Emulator.requests`` keeps it: auth headers redacted, body parsed."""
-    from ._app import RecordedRequest
+    from ._recorded import RecordedRequest
 
     headers = {k: ("[redacted]" if k in _SECRET_HEADERS else v) for k, v in request.headers.items()}
     try:

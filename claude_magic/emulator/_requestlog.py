@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._app import RecordedRequest
+    from ._recorded import RecordedRequest
 
 __all__ = ["RequestLog", "summarize"]
 

@@ -24,7 +24,8 @@ import uvicorn
 
 from starlette.types import ASGIApp
 
-from ._app import EmulatorState, RecordedRequest, build_app
+from ._app import build_app
+from ._context import EmulatorState, RecordedRequest
 from ._guard import Guard, api_error_handler
 from ._limits import Limits
 from ._playback import Playback
@@ -32,6 +33,8 @@ from ._protocol import GuardedH11Protocol
 from ._proxy import RecordingProxy
 from ._recording import Recordings
 from ._files import FileStore
+from ._batches import BatchStore
+from ._traffic import Traffic
 from ._replay import Transcript
 from ._requestlog import RequestLog
 from ._script import Script, example_scripts
@@ -155,6 +158,16 @@ class Emulator:
     def files(self) -> FileStore:
         """The Files API's files (in memory, or in ``files_dir``); ``files.add()`` puts one there."""
         return self._state.files
+
+    @property
+    def batches(self) -> BatchStore:
+        """The Message Batches: ``processing_s``, ``errored_ids``, ``expired_ids``, ``batches``."""
+        return self._state.batches
+
+    @property
+    def traffic(self) -> Traffic:
+        """Latency, 429 storms and the in-flight gauge of ``POST /v1/messages``."""
+        return self._state.traffic
 
     @property
     def running(self) -> bool:

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope
 from starlette.types import Send as ASGISend
 
 if TYPE_CHECKING:
-    from ._app import RecordedRequest
+    from ._recorded import RecordedRequest
 
 __all__ = ["Drop", "ScheduledResponse", "Send", "Sleep", "Stall", "Step"]
 

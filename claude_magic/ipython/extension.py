@@ -121,6 +121,7 @@ def load(ipython: Any) -> None:
     ipython.register_magics(_magics)
     state = _magics.state
     state.settings = _magics
+    state.shell = ipython
     state.cell_number = _magics.current_cell_number
     if rewrite_cell not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(rewrite_cell)
@@ -151,5 +152,6 @@ def unload(ipython: Any) -> None:
             pass
     close_all_clients()
     magics.state.settings = DEFAULTS
+    magics.state.shell = None
     magics.state.cell_number = None
     _magics = None

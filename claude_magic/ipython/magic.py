@@ -23,7 +23,7 @@ from ..exceptions import PromptError
 from ..usage.log import default_log_path
 from .cell import CellRunner
 from .frontend import in_kernel
-from .prompt import interpolate
+from ..core.prompt import interpolate
 
 __all__ = ["ClaudeMagic"]
 
@@ -64,6 +64,8 @@ class ClaudeMagic(Magics):
         config=True
     )
     max_tool_rounds = Int(DEFAULTS.max_tool_rounds, help="Most rounds of tool calls in one cell.").tag(config=True)
+    map_concurrency = Int(8, help="Requests in flight at once for %%claude --map (live mode).").tag(config=True)
+    map_poll_s = Float(10.0, help="First wait between two polls of a --map --batch job, in seconds.").tag(config=True)
     autoawait_cells = Bool(
         True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
     ).tag(config=True)
@@ -101,6 +103,13 @@ class ClaudeMagic(Magics):
     @argument("--tools", metavar="NAMES", help="Comma-separated functions from your namespace the model may call.")
     @argument("--confirm", action="store_true", help="Ask before each tool call.")
     @argument("--raw", action="store_true", help="Show the stream's raw events live as a table.")
+    @argument("--map", metavar="VAR", help="Ask the cell (a template of {column} names) of every row of VAR.")
+    @argument("--job", metavar="NAME", help="Name of the --map job (resumes it; a changed template is refused).")
+    @argument("--concurrency", type=int, help="--map: requests in flight at once (default: ClaudeMagic.map_concurrency).")
+    @argument("--batch", action="store_true", help="--map: send the rows through the Message Batches API (50%% price).")
+    @argument("--estimate", action="store_true", help="--map: print expected tokens and cost; send nothing billable.")
+    @argument("--budget", type=float, metavar="USD", help="--map: stop scheduling rows once this much is spent.")
+    @argument("--resubmit", action="store_true", help="--map --batch: resubmit expired and canceled rows once.")
     @argument(
         "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
     )
@@ -117,6 +126,13 @@ class ClaudeMagic(Magics):
         return self._run_blocking(self.run_claude(line, cell))
 
     async def run_claude(self, line: str, cell: str | None) -> None:
+        from ..mapping._cell import check_map_flags, run_map_cell
+
+        args = parse_argstring(self.claude, line)
+        check_map_flags(args)
+        if args.map is not None:
+            await run_map_cell(self, args, cell)
+            return
         spec = self.parse_cell(line, cell)
         await self._run_spec(spec)
 
@@ -223,6 +239,17 @@ class ClaudeMagic(Magics):
                 written = export_usage(records, **{kind: path})
                 print(f"Wrote {len(records)} records to {written}")
         return usage_table(records)
+
+    @magic_arguments()
+    @argument("--cancel", metavar="NAME", help="Cancel the job's running batches.")
+    @argument("--forget", metavar="NAME", help="Drop the job from the journal (its next run starts over).")
+    @line_magic
+    def claude_jobs(self, line: str = "") -> Any:
+        """The %%claude --map jobs in the journal, with their state; cancel or forget one."""
+        from ..mapping._cell import jobs_command
+
+        args = parse_argstring(self.claude_jobs, line)
+        return self._run_blocking(jobs_command(self, cancel=args.cancel, forget=args.forget))
 
     @magic_arguments()
     @argument("--script", metavar="FILE", help="An emulator script (TOML or JSON) of scripted answers and faults.")

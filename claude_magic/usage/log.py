@@ -68,10 +68,16 @@ class UsageLog:
 
     def append(self, record: UsageRecord, *, session: str) -> None:
         """Write one record now (the cell has ended); create the folder and table if needed."""
-        row = record.as_dict()
-        row["rounds"] = json.dumps(row["rounds"])
+        self.append_many([record], session=session)
+
+    def append_many(self, records: list[UsageRecord], *, session: str) -> None:
+        """Write records in one transaction (a ``--map`` job writes its rows in chunks)."""
         columns = ("session", *RECORD_FIELDS)
-        values = (session, *(row[name] for name in RECORD_FIELDS))
+        rows = []
+        for record in records:
+            row = record.as_dict()
+            row["rounds"] = json.dumps(row["rounds"])
+            rows.append((session, *(row[name] for name in RECORD_FIELDS)))
         sql = (
             f"INSERT INTO {_TABLE} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
@@ -80,7 +86,7 @@ class UsageLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as conn, conn:
                 self._ensure_table(conn)
-                conn.execute(sql, values)
+                conn.executemany(sql, rows)
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc) from exc
 

@@ -54,6 +54,8 @@ class UsageRecord(TokenCounts):
     retries: int = 0
     #: Per-round figures of a tool loop (each a dict of the token fields); empty for one round.
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    #: The ``--map`` job this request belongs to (None for a plain cell).
+    job: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -65,7 +65,7 @@ SETUP = f"""%load_ext claude_magic
 %claude_offline --script xss_script.json
 import shlex
 import claude_magic
-from claude_magic import _extension
+from claude_magic.ipython import extension as _extension
 magic = _extension._magics
 GROUPS = {len(GROUPS)}
 ODD_MODELS = {ODD_MODELS!r}

@@ -279,6 +279,57 @@ def test_tool_input_that_does_not_parse_goes_back_to_the_model_as_an_error() -> 
     assert outcome.record.status == "ok" and outcome.answer_text == "Let me check.\n\nSorry."
 
 
+def test_a_declined_tool_does_not_run_and_the_model_is_told() -> None:
+    asked: list[tuple[str, str]] = []
+    toolbox, client = Toolbox(), FakeClient([tool_round('{"city": "Oslo"}'), text_message("Understood.")])
+    outcome = run_turn(Pipeline(fresh_state(), client_for=ClientFor(client)), cell("Weather?"),
+                       [{"role": "user", "content": "Weather?"}], RecordingSink(), toolbox=toolbox,
+                       confirm=lambda name, raw: asked.append((name, raw)) is not None)
+    assert asked == [("get_weather", '{"city": "Oslo"}')] and toolbox.calls == []
+    assert client.requests[1]["messages"][-1]["content"] == [{
+        "type": "tool_result", "tool_use_id": "toolu_7", "content": "The user declined to run this tool.", "is_error": True,
+    }]
+    assert outcome.answer_text.endswith("Understood.")
+
+
+def test_the_tool_round_limit_ends_the_turn_with_a_note() -> None:
+    toolbox = Toolbox()
+    client = FakeClient([tool_round('{"city": "Oslo"}', id="toolu_1"), tool_round('{"city": "Rome"}', id="toolu_2"),
+                         text_message("never asked")])
+    state = fresh_state(max_tool_rounds=1)
+    outcome = run_turn(Pipeline(state, client_for=ClientFor(client)), cell("Weather?"),
+                       [{"role": "user", "content": "Weather?"}], RecordingSink(), toolbox=toolbox)
+    assert len(client.requests) == 2 and [c[0] for c in toolbox.calls] == ["toolu_1"]
+    assert outcome.error_line == ("Stopped after 1 tool rounds (ClaudeMagic.max_tool_rounds): "
+                                  "the model still asked for get_weather.")
+    assert (outcome.record.status, outcome.record.stop_reason, len(outcome.record.rounds)) == ("ok", "tool_use", 2)
+
+
+def test_stop_pressed_while_a_tool_runs_sends_no_further_request() -> None:
+    sink = RecordingSink()
+
+    async def turn() -> tuple[Outcome, FakeClient, Toolbox]:
+        stop = StopSwitch(asyncio.get_running_loop())
+        client = FakeClient([tool_round('{"city": "Oslo"}'), text_message("never asked")])
+
+        class Pressing(Toolbox):
+            async def call(self, **kwargs: Any) -> ToolOutcome:
+                stop()  # the user presses Stop while the tool runs
+                return await super().call(**kwargs)
+
+        toolbox = Pressing()
+        outcome = await Pipeline(fresh_state(), client_for=ClientFor(client)).run(
+            cell("Weather?"), [{"role": "user", "content": "Weather?"}], sink, stop=stop, endpoint=ENDPOINT,
+            toolbox=toolbox)
+        return outcome, client, toolbox
+
+    outcome, client, toolbox = asyncio.run(turn())
+    assert len(client.requests) == 1 and len(toolbox.calls) == 1
+    assert outcome.record.status == "interrupted" and outcome.answer_text == "Let me check."
+    assert outcome.error_line == "Stopped: the partial answer is kept. " + KEPT
+    assert sink.of(ToolResult)[0].display == "sunny"
+
+
 # -- Stop, interrupt -----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from claude_magic.ipython.prompt import PromptError, interpolate
+from claude_magic.core.prompt import PromptError, interpolate
 
 
 class Opaque:
