@@ -80,8 +80,14 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError))
 
 
+#: The longest server message quoted in an error line.
+_MESSAGE_LIMIT = 200
+
+
 def _api_message(exc: anthropic.APIStatusError) -> str:
-    return (exc.api_message or str(exc.message) or "").strip().rstrip(".")
+    # One line, however the server wrote it (a proxy's HTML page, a message with newlines).
+    text = " ".join((exc.api_message or str(exc.message) or "").split()).rstrip(".")
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
 def describe_error(

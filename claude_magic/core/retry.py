@@ -2,7 +2,7 @@
 
 One policy, not two stacked: the client is built with the SDK's own retries off
 (``max_retries=0``) because the SDK retries silently, and a workshop on bad wifi needs to see
-"Overloaded (529): retrying in 2.3 s, attempt 2 of 4" while it waits. Nothing is retried once
+"Overloaded (529): retrying in 2.3 s, retry 1 of 4" while it waits. Nothing is retried once
 text has been shown: a retry then would repeat the answer, so the user decides
 (``%claude_retry``).
 """

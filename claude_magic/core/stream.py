@@ -49,9 +49,13 @@ class RoundResult(TokenCounts):
     def text(self) -> str:
         return "".join(self.parts)
 
+    #: A thinking or tool-input lane went to the sink (text sets first_text_at).
+    other_content_shown: bool = False
+
     @property
     def shown_anything(self) -> bool:
-        return self.first_text_at is not None
+        # Once anything is on screen, a retry would show it twice: no retry past this point.
+        return self.first_text_at is not None or self.other_content_shown
 
     @property
     def ttft_s(self) -> float | None:
@@ -175,8 +179,9 @@ class RoundStreamer:
     def _push_block_lane(self, acc: MessageAccumulator, event: Any) -> None:
         """Thinking and tool input as their own lanes (text went out above)."""
         block = acc.blocks.get(event.index)
-        if block is None:
+        if block is None or block.type not in ("tool_use", "thinking", "redacted_thinking"):
             return
+        self.result.other_content_shown = True
         if block.type == "tool_use":
             name = block.data.get("name", "?")
             if event.type == "content_block_delta":

@@ -205,6 +205,14 @@ def test_an_error_event_before_any_text_is_retried_and_the_retry_starts_afresh()
     assert result.request_id == "req_2"
 
 
+def test_an_error_event_after_thinking_was_shown_is_not_retried_so_nothing_shows_twice() -> None:
+    overloaded = status_error(200, "overloaded_error", "Overloaded")
+    first = [message_start(), thinking_start(0), thinking_delta(0, "Let me think"), overloaded]
+    result, sink, client, _ = stream([first, text_message("never")], policy=RetryPolicy(base_s=0.0))
+    assert result.error is overloaded and len(client.requests) == 1
+    assert [lane.text for lane in sink.lanes if isinstance(lane, Thinking)] == ["Let me think"]
+
+
 def test_an_error_event_of_a_kind_retrying_cannot_fix_is_not_retried() -> None:
     invalid = status_error(200, "invalid_request_error", "prompt is too long")
     result, sink, client, _ = stream([[message_start(), invalid], text_message("never")])
