@@ -273,7 +273,7 @@ class Chat(anywidget.AnyWidget):
                     cell: int | None) -> list[ChatAnswer]:
         turn = next(self._turn_ids)
         try:
-            self._post({"turn": turn, "prompt": prompt, "models": models})
+            self._post({"turn": turn, "prompt": redact(prompt), "models": models})
             settings = _settings()
             try:
                 endpoint = _endpoint()
@@ -312,7 +312,7 @@ class Chat(anywidget.AnyWidget):
         ended = _runner().conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=CHAT_RETRY_HINTS)
         text, record, error, footer = ended.answer_text, ended.record, ended.error_line, ended.footer
         view.end(text, footer=footer, error=error)
-        thread.record(answer[0], prompt, text)  # nothing is recorded for an empty answer
+        thread.record(answer[0], prompt, redact(text))  # nothing is recorded for an empty answer
         if interrupt is not None:
             raise interrupt
         return ChatAnswer(model, text, record, error)

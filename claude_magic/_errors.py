@@ -8,12 +8,12 @@ other view applies to text the project did not write (answers, tool input, tool 
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import Any, Iterable
 
 import anthropic
 import httpx2
 
-__all__ = ["describe_error", "error_type", "redact", "secrets_found", "is_retryable", "MISSING_KEY_MESSAGE"]
+__all__ = ["describe_error", "error_type", "redact", "redact_deep", "secrets_found", "is_retryable", "MISSING_KEY_MESSAGE"]
 
 MISSING_KEY_MESSAGE = (
     "No API key: set ANTHROPIC_API_KEY (for example `%env ANTHROPIC_API_KEY=sk-ant-...`), "
@@ -78,6 +78,17 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
         if secret and len(secret) >= 6:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_deep(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings) with every string redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_deep(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_deep(item) for item in value]
+    return value
 
 
 def status_name(status: int) -> str:

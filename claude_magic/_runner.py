@@ -18,7 +18,7 @@ from typing import Any, Callable, Protocol
 from IPython.core.error import UsageError
 
 from . import _client
-from ._errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
+from ._errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact, redact_deep
 from ._prompt import PromptError, refuse_secrets
 from ._retry import RetryPolicy
 from ._session import CellSpec, KernelSession
@@ -328,7 +328,8 @@ class CellRunner:
                 outcome = await stop.run(self._call_tool(call, toolbox, sink, confirm=spec.confirm))
                 results.append(outcome.to_param())
             params["messages"] = params["messages"] + [
-                {"role": "assistant", "content": result.content},
+                # The model's own turn goes back too: a key it wrote is not sent again.
+                {"role": "assistant", "content": redact_deep(result.content)},
                 {"role": "user", "content": results},
             ]
 
@@ -400,7 +401,8 @@ class CellRunner:
         sink.end(shown, footer=ended.footer, error=ended.error_line)
         text = ended.answer_text
         if text and not spec.once:
-            self._session.conversation.record(spec.cell_key, spec.prompt, text)
+            # Later requests carry this turn: no key the model wrote goes back to the API.
+            self._session.conversation.record(spec.cell_key, spec.prompt, redact(text))
         if spec.out:
             self._shell.user_ns[spec.out] = text
         self._session.last_spec = spec

@@ -36,6 +36,7 @@ import traitlets
 from IPython.display import DisplayHandle, display
 
 from ._coalesce import Coalescer
+from ._errors import redact
 from ._html import render_answer_fragment
 from ._markdown import list_marker, split_blocks
 from ._sinks import EMPTY_BUNDLE, show_final
@@ -200,7 +201,8 @@ class _LiveText:
         self._tail_sent: tuple[str, bool] | None = None  # the rendered tail the browser shows
 
     def feed(self, batch: str) -> None:
-        self._pending += batch
+        # A key or token in the model's text never reaches the browser (see _errors.redact).
+        self._pending = redact(self._pending + batch)
         blocks, tail = split_blocks(self._pending)
         message: dict[str, Any] = {}
         if blocks:
