@@ -220,7 +220,9 @@ class _LiveText:
                 message["more"] = tail[self._shown :]
         else:
             # One last full render when the tail crosses the limit, then raw appends only.
-            rendered = (render_answer_fragment(tail), self._marker is not None and list_marker(tail) == self._marker)
+            # Uncoloured: the tail is resent whole at every update (see render_answer_fragment).
+            rendered = (render_answer_fragment(tail, highlight=False),
+                        self._marker is not None and list_marker(tail) == self._marker)
             if rendered != self._tail_sent:  # e.g. a batch of spaces changes no HTML
                 message["tail"], message["join"] = rendered
                 self._tail_sent = rendered
