@@ -148,11 +148,6 @@ def _code_inline(_renderer: Any, tokens: Sequence[Token], idx: int, *_: Any) -> 
 # --- links and images ---------------------------------------------------------------------
 
 
-def _link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    tokens[idx].attrSet("rel", "noopener")
-    return str(renderer.renderToken(tokens, idx, options, env))
-
-
 def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
@@ -182,7 +177,6 @@ def _build_renderer() -> MarkdownIt:
     md.add_render_rule("fence", _code_block)
     md.add_render_rule("code_block", _code_block)
     md.add_render_rule("code_inline", _code_inline)
-    md.add_render_rule("link_open", _link_open)
     md.add_render_rule("image", _image)
     return md
 
@@ -200,7 +194,7 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "ol": frozenset({"start"}),
     "th": frozenset({"style"}),
     "td": frozenset({"style"}),
-    "a": frozenset({"href", "title", "rel"}),
+    "a": frozenset({"href", "title"}),
     "img": frozenset({"src", "alt", "title"}),
     "pre": frozenset({"class", "style"}),
     "code": frozenset({"style"}),

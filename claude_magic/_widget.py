@@ -232,11 +232,15 @@ class _LiveText:
             self._send(message)
 
     def finish(self) -> None:
-        """The answer is complete: show its last block rendered, even a long one."""
-        if self._raw and self._pending:
-            self._send({"tail": render_answer_fragment(self._pending),
-                        "join": self._marker is not None and list_marker(self._pending) == self._marker})
-            self._raw = False
+        """The answer is complete: show its last block rendered (and coloured), even a long one."""
+        if not self._pending:
+            return
+        rendered = (render_answer_fragment(self._pending),
+                    self._marker is not None and list_marker(self._pending) == self._marker)
+        if self._raw or rendered != self._tail_sent:
+            self._send({"tail": rendered[0], "join": rendered[1]})
+            self._tail_sent = rendered
+        self._raw = False
 
 
 class LiveFeed:
