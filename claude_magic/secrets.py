@@ -7,11 +7,11 @@ write: answers, tool input and results, error bodies, usage rows.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import Any, Iterable
 
 from .exceptions import PromptError
 
-__all__ = ["SECRET_VARIABLES", "REDACTED", "secrets_in_use", "secrets_found", "redact", "refuse_secrets"]
+__all__ = ["SECRET_VARIABLES", "REDACTED", "secrets_in_use", "secrets_found", "redact", "redact_deep", "refuse_secrets"]
 
 
 #: The environment variables whose values must never be shown, recorded or sent as text.
@@ -39,6 +39,17 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
         if secret and len(secret) >= 6:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_deep(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings) with every string redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_deep(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_deep(item) for item in value]
+    return value
 
 
 def refuse_secrets(*texts: str | None) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import anthropic
 import httpx2
 
-from ..secrets import REDACTED, redact, secrets_found, secrets_in_use
+from ..secrets import REDACTED, redact, redact_deep, secrets_found, secrets_in_use
 
 __all__ = [
-    "describe_error", "error_type", "redact", "secrets_found", "secrets_in_use", "REDACTED", "is_retryable",
+    "describe_error", "error_type", "redact", "redact_deep", "secrets_found", "secrets_in_use", "REDACTED", "is_retryable",
     "MISSING_KEY_MESSAGE",
 ]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..exceptions import BudgetError, MissingKeyError, UsageLogError
-from ..secrets import refuse_secrets
+from ..secrets import redact_deep, refuse_secrets
 from ..usage.footer import format_footer
 from ..usage.log import UsageLog
 from ..usage.record import UsageRecord
@@ -190,7 +190,8 @@ class Pipeline:
                 outcome = await stop.run(self._call_tool(call, toolbox, sink, confirm=confirm))
                 results.append(outcome.to_param())
             params["messages"] = params["messages"] + [
-                {"role": "assistant", "content": result.content},
+                # The model's own turn goes back too: a key it wrote is not sent again.
+                {"role": "assistant", "content": redact_deep(result.content)},
                 {"role": "user", "content": results},
             ]
 

@@ -246,7 +246,7 @@ class Chat(anywidget.AnyWidget):
                     cell: int | None) -> list[ChatAnswer]:
         turn = next(self._turn_ids)
         try:
-            self._post({"turn": turn, "prompt": prompt, "models": models})
+            self._post({"turn": turn, "prompt": redact(prompt), "models": models})
             pipeline = Pipeline(kernel_state())
             try:
                 endpoint = pipeline.preflight()
@@ -270,7 +270,7 @@ class Chat(anywidget.AnyWidget):
         messages = [*thread.messages(), {"role": "user", "content": prompt}]
         outcome = await pipeline.run(spec, messages, _AnswerView(self, answer), stop=stop, endpoint=endpoint,
                                      hints=CHAT_RETRY_HINTS)
-        thread.record(answer[0], prompt, outcome.answer_text)  # nothing is recorded for an empty answer
+        thread.record(answer[0], prompt, redact(outcome.answer_text))  # nothing is recorded for an empty answer
         outcome.raise_interrupt()
         return ChatAnswer(model, outcome.answer_text, outcome.record, outcome.error_line)
 

@@ -133,10 +133,10 @@ def _highlight(code: str, language: str) -> str:
     return html.escape(code)
 
 
-def _code_block(_renderer: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
+def _code_block(_renderer: Any, tokens: Sequence[Token], idx: int, _options: Any, env: Any) -> str:
     token = tokens[idx]
     words = token.info.split() if token.type == "fence" else []
-    language = words[0] if words and _LANGUAGE.match(words[0]) else ""
+    language = words[0] if words and _LANGUAGE.match(words[0]) and env.get("highlight", True) else ""
     body = _highlight(token.content, language)
     return f'<pre class="claude-code" style="{_CODE_FONT}"><code>{body}</code></pre>\n'
 
@@ -146,11 +146,6 @@ def _code_inline(_renderer: Any, tokens: Sequence[Token], idx: int, *_: Any) -> 
 
 
 # --- links and images ---------------------------------------------------------------------
-
-
-def _link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    tokens[idx].attrSet("rel", "noopener")
-    return str(renderer.renderToken(tokens, idx, options, env))
 
 
 def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -182,7 +177,6 @@ def _build_renderer() -> MarkdownIt:
     md.add_render_rule("fence", _code_block)
     md.add_render_rule("code_block", _code_block)
     md.add_render_rule("code_inline", _code_inline)
-    md.add_render_rule("link_open", _link_open)
     md.add_render_rule("image", _image)
     return md
 
@@ -200,7 +194,7 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "ol": frozenset({"start"}),
     "th": frozenset({"style"}),
     "td": frozenset({"style"}),
-    "a": frozenset({"href", "title", "rel"}),
+    "a": frozenset({"href", "title"}),
     "img": frozenset({"src", "alt", "title"}),
     "pre": frozenset({"class", "style"}),
     "code": frozenset({"style"}),
@@ -265,9 +259,13 @@ def _only_own_markup(fragment: str) -> bool:
 # --- the renderer -------------------------------------------------------------------------
 
 
-def render_answer_fragment(text: str) -> str:
-    """Model text as HTML elements, for a container that already carries ``ANSWER_CLASS``."""
-    fragment = _MD.render(text)
+def render_answer_fragment(text: str, *, highlight: bool = True) -> str:
+    """Model text as HTML elements, for a container that already carries ``ANSWER_CLASS``.
+
+    ``highlight=False`` leaves code blocks uncoloured: for a live tail that is re-rendered
+    and resent many times a second, and coloured once its block is finished.
+    """
+    fragment = _MD.render(text, {"highlight": highlight})
     if not _only_own_markup(fragment):
         # Not reachable with the rules above; kept so a future rule cannot open a hole.
         return f'<pre style="{_CODE_FONT}">{html.escape(text)}</pre>'

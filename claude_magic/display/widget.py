@@ -35,6 +35,7 @@ import ipywidgets
 import traitlets
 from IPython.display import DisplayHandle, display
 
+from ..secrets import redact
 from .coalesce import Coalescer
 from .html import render_answer_fragment
 from .lanes import LaneRenderer
@@ -201,7 +202,8 @@ class _LiveText:
         self._tail_sent: tuple[str, bool] | None = None  # the rendered tail the browser shows
 
     def feed(self, batch: str) -> None:
-        self._pending += batch
+        # A key or token in the model's text never reaches the browser (see _errors.redact).
+        self._pending = redact(self._pending + batch)
         blocks, tail = split_blocks(self._pending)
         message: dict[str, Any] = {}
         if blocks:
@@ -219,7 +221,9 @@ class _LiveText:
                 message["more"] = tail[self._shown :]
         else:
             # One last full render when the tail crosses the limit, then raw appends only.
-            rendered = (render_answer_fragment(tail), self._marker is not None and list_marker(tail) == self._marker)
+            # Uncoloured: the tail is resent whole at every update (see render_answer_fragment).
+            rendered = (render_answer_fragment(tail, highlight=False),
+                        self._marker is not None and list_marker(tail) == self._marker)
             if rendered != self._tail_sent:  # e.g. a batch of spaces changes no HTML
                 message["tail"], message["join"] = rendered
                 self._tail_sent = rendered
@@ -229,11 +233,15 @@ class _LiveText:
             self._send(message)
 
     def finish(self) -> None:
-        """The answer is complete: show its last block rendered, even a long one."""
-        if self._raw and self._pending:
-            self._send({"tail": render_answer_fragment(self._pending),
-                        "join": self._marker is not None and list_marker(self._pending) == self._marker})
-            self._raw = False
+        """The answer is complete: show its last block rendered (and coloured), even a long one."""
+        if not self._pending:
+            return
+        rendered = (render_answer_fragment(self._pending),
+                    self._marker is not None and list_marker(self._pending) == self._marker)
+        if self._raw or rendered != self._tail_sent:
+            self._send({"tail": rendered[0], "join": rendered[1]})
+            self._tail_sent = rendered
+        self._raw = False
 
 
 class LiveFeed:

@@ -19,6 +19,7 @@ from ..core.state import KernelState
 from ..display.choose import choose_sink
 from ..display.lanes import tool_call
 from ..exceptions import UserError
+from ..secrets import redact
 from .frontend import in_kernel
 
 __all__ = ["CellRunner", "confirm_on_stdin"]
@@ -70,7 +71,8 @@ class CellRunner:
         text = outcome.answer_text
         session = self._state.session
         if text and not spec.once:
-            session.conversation.record(spec.cell_key, spec.prompt, text)
+            # Later requests carry this turn: no key the model wrote goes back to the API.
+            session.conversation.record(spec.cell_key, spec.prompt, redact(text))
         if spec.out:
             self._shell.user_ns[spec.out] = text
         session.last_spec = spec

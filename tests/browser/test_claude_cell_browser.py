@@ -43,7 +43,7 @@ def _live_text(nb: Any, index: int) -> str:
     return "".join(nb.cell(index).locator(".claude-live-body").all_inner_texts())
 
 
-def test_claude_cell_streams_live_then_stands_as_rendered_markdown(open_notebook, lab) -> None:
+def test_claude_cell_streams_live_then_stands_as_rendered_html(open_notebook, lab) -> None:
     nb = open_notebook([_setup_cell(lab.root), "%%claude\nShow me markdown"])
     nb.run(0)
     nb.wait_done(0)
@@ -62,10 +62,10 @@ def test_claude_cell_streams_live_then_stands_as_rendered_markdown(open_notebook
     output = nb.cell(1).locator(".jp-OutputArea")
     assert output.locator(".claude-live").count() == 0
     assert "Error displaying widget" not in output.inner_text()
-    markdown = output.locator(".jp-RenderedMarkdown").first
-    assert markdown.locator("h2").inner_text() == "Reading a CSV file"
-    assert markdown.locator("li").count() == 3
-    assert "pd.read_csv" in markdown.locator("pre code").inner_text()
+    answer = output.locator(".claude-answer").first
+    assert answer.locator("h2").inner_text() == "Reading a CSV file"
+    assert answer.locator("li").count() == 3
+    assert "pd.read_csv" in answer.locator("pre code").inner_text()
     assert "claude-sonnet-4-6 · " in output.inner_text()  # the usage footer
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from claude_magic._sinks import answer_bundle, footer_bundle
+
 STREAM = """
 import asyncio, threading
 from claude_magic.display.widget import WidgetSink
@@ -59,7 +61,7 @@ def _live_text(nb: Any, index: int) -> str:
     return "".join(nb.cell(index).locator(".claude-live-body").all_inner_texts())
 
 
-def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab) -> None:
+def test_answer_streams_into_the_page_then_stays_as_rendered_html(open_notebook, lab) -> None:
     waiting = 'sink.notice("Waiting for the first token…")\nawait asyncio.sleep(1)\nsink.notice("")'
     nb = open_notebook([_stream_cell(ANSWER, step=4, pace=0.05, before=waiting)])
     nb.run(0)
@@ -80,10 +82,10 @@ def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab)
     output = nb.cell(0).locator(".jp-OutputArea")
     assert output.locator(".claude-live").count() == 0
     assert "Error displaying widget" not in output.inner_text()
-    markdown = output.locator(".jp-RenderedMarkdown").first
-    assert markdown.locator("h1").inner_text() == "Live answer"
-    assert markdown.locator("li").all_inner_texts() == ["apple", "banana", "cherry"]
-    assert "hello {name}" in markdown.locator("pre code").inner_text()
+    answer = output.locator(".claude-answer").first
+    assert answer.locator("h1").inner_text() == "Live answer"
+    assert answer.locator("li").all_inner_texts() == ["apple", "banana", "cherry"]
+    assert "hello {name}" in answer.locator("pre code").inner_text()
     assert "stopped=False" in output.inner_text()
     nb.screenshot("final")
 
@@ -93,8 +95,8 @@ def test_answer_streams_into_the_page_then_stays_as_markdown(open_notebook, lab)
     outputs = [{mime: "".join(value) if isinstance(value, list) else value
                 for mime, value in o["data"].items()} for o in saved["cells"][0]["outputs"]]
     assert outputs[0] == {"text/plain": ""}  # the live area, emptied
-    assert outputs[1] == {"text/markdown": ANSWER, "text/plain": ANSWER}
-    assert outputs[2] == {"text/plain": "stopped=False on=[]"}
+    assert outputs[1] == answer_bundle(ANSWER)  # HTML from the one renderer, and the text
+    assert outputs[2] == footer_bundle("stopped=False on=[]")
     assert "widgets" not in saved["metadata"]
 
 
@@ -215,4 +217,4 @@ def test_browser_receives_little_for_a_fast_8k_answer(open_notebook) -> None:
           f"for an 8,000-byte answer in 2,000 deltas")
     assert sum(frames) < 150_000
     assert len(frames) < 150
-    assert nb.cell(1).locator(".jp-RenderedMarkdown h2").count() > 50
+    assert nb.cell(1).locator(".claude-answer h2").count() > 50

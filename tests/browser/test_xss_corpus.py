@@ -233,10 +233,11 @@ def test_saved_outputs_are_inert_in_jupyterlab_notebook7_and_nbconvert(
             deadline = time.monotonic() + 30
             while page.locator(".claude-answer").count() < answers and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
-            assert page.locator(".claude-answer").count() == answers, where
-            _wait_for_math(page, page.locator(cell_selector))
             _screenshot(page, f"saved-{where.replace(' ', '').lower()}")
             _assert_clean(page, where)
+            assert page.locator(".claude-answer").count() == answers, where
+            _wait_for_math(page, page.locator(cell_selector))
+            _assert_clean(page, f"{where}, typeset")
             _check_samples(page, page.locator(cell_selector), typeset=True)
         finally:
             _shut_down(page)

@@ -59,7 +59,7 @@ def test_tables_code_math_and_links_have_their_elements() -> None:
     assert '<span class="claude-math mathjax_process tex2jax_process">$E = mc^2$</span>' in by_name["inline-math"]
     assert '<div class="claude-math mathjax_process tex2jax_process">$$\\int_0^1' in by_name["display-math"]
     assert "claude-math" not in by_name["currency-is-not-math"]
-    assert '<a href="https://example.com/docs" title="Docs" rel="noopener">' in by_name["links"]
+    assert '<a href="https://example.com/docs" title="Docs">' in by_name["links"]
     assert '<img src="https://example.com/diagram.png" alt="a diagram" title="Diagram">' in by_name["image"]
 
 

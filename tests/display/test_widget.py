@@ -203,3 +203,23 @@ def test_finish_renders_a_long_tail_that_was_appended_raw() -> None:
     live.feed("y = 2\n")
     live.finish()
     assert sent[-1] == {"tail": render_html(code + "y = 2\n"), "join": False}
+
+
+def test_code_in_the_tail_is_sent_plain_and_coloured_once_its_block_is_finished() -> None:
+    sent: list[dict[str, Any]] = []
+    live = _LiveText(sent.append)
+    live.feed("```python\ndef f():\n")
+    assert sent[-1]["tail"] == render_html("```python\ndef f():\n", highlight=False)
+    assert "<span" not in sent[-1]["tail"]
+    live.feed("    return 1\n```\n\n```python\nimport os\n")
+    assert "<span style=" in sent[-1]["add"][0][0]  # the finished block, coloured
+    assert "<span" not in sent[-1]["tail"]
+    live.finish()  # the answer ends inside the tail: its last block is coloured as well
+    assert sent[-1] == {"tail": render_html("```python\nimport os\n"), "join": False}
+    assert "<span style=" in sent[-1]["tail"]
+
+
+def test_a_key_in_the_answer_never_reaches_the_live_area(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "sk-ant-oat01-unit-token-0123")
+    sent = _feed("Your token: sk-ant-oat01-", "unit-token-0123 and more\n\nNext")
+    assert "unit-token" not in str(sent) and "[redacted key]" in str(sent)
