@@ -3,7 +3,17 @@
 The API reads image sizes and PDF pages itself; so does the emulator, from the bytes, with
 no imaging library: width and height come from the PNG, JPEG, GIF or WebP header, pages
 and their text from the PDF's objects (see :mod:`._pdf`). A malformed block is refused
-with the API's 400 in its own words where they are known (quoted in each message below).
+with the API's 400 in its own words where they are known.
+
+The API's own words (as its responses read, quoted in public bug reports): "invalid base64
+data", the ``media_type`` list, "The image was specified using the image/png media type,
+but the image appears to be a image/jpeg image", "image exceeds 5 MB maximum: N bytes >
+5242880 bytes" (counted on the base64 text), "At least one of the image dimensions exceed
+max allowed size for many-image requests: 2000 pixels", "Could not process image", "The
+PDF specified was not valid." (at ``...pdf.source.base64.data``), "Too much media: 0
+document pages + 102 images > 100", and the ``image_dimensions_too_large`` details from
+the SDK's types. In the API's style only: the 8000-pixel variant, "File not found: ...",
+"PDF exceeds 32 MB maximum", and a file of the wrong type.
 """
 
 from __future__ import annotations
