@@ -13,7 +13,8 @@ max allowed size for many-image requests: 2000 pixels", "Could not process image
 PDF specified was not valid." (at ``...pdf.source.base64.data``), "Too much media: 0
 document pages + 102 images > 100", and the ``image_dimensions_too_large`` details from
 the SDK's types. In the API's style only: the 8000-pixel variant, "File not found: ...",
-"PDF exceeds 32 MB maximum", and a file of the wrong type.
+"PDF exceeds 32 MB maximum", a file of the wrong type, and citations on some documents but
+not all (a rule of the API's citations guide, in that guide's words).
 """
 
 from __future__ import annotations
@@ -410,6 +411,9 @@ def inspect_media(body: Mapping[str, Any], files: FileLookup) -> Media:
             media.images.append(_image(block, where, files))
         elif block.get("type") == "document":
             media.documents.append(_document(block, f"{where}.document", len(media.documents), files, media.images))
+    if len({d.citations for d in media.documents}) > 1:
+        # The citations guide: "citations must be enabled on all or none of the documents within a request".
+        raise MediaError("Citations must be enabled on all or none of the documents within a request.")
     if media.pages + len(media.images) > MAX_MEDIA:
         raise MediaError(f"Too much media: {media.pages} document pages + {len(media.images)} images > {MAX_MEDIA}")
     limit = MANY_IMAGES_SIDE if len(media.images) > MANY_IMAGES else MAX_SIDE
