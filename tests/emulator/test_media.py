@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import anthropic
@@ -90,6 +91,40 @@ def test_pages_packed_in_an_object_stream_are_found_in_order() -> None:
 def test_what_is_not_a_readable_pdf_is_refused(data: bytes) -> None:
     with pytest.raises(PdfError):
         pdf_pages(data)
+
+
+def test_damaged_pdfs_are_refused_or_read_never_crash() -> None:
+    rng = random.Random(15)
+    sources = [pdf([["Some text."], ["More."]], compress=True), pdf([["One."]] * 3, compress=True, object_stream=True)]
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(300):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            pages = pdf_pages(bytes(data))
+        except PdfError:
+            outcomes["refused"] += 1
+        else:
+            assert all(isinstance(page, str) for page in pages)
+            outcomes["read"] += 1
+
+    assert outcomes["read"] and outcomes["refused"]
+
+
+def test_damaged_images_are_refused_or_measured_never_crash() -> None:
+    rng = random.Random(17)
+    for name, media_type in [("png", "image/png"), ("jpg", "image/jpeg"), ("gif", "image/gif"), ("webp", "image/webp")]:
+        original = (IMAGES / f"python.{name}").read_bytes()
+        for cut in range(len(original)):
+            data = bytearray(original[:cut])
+            if data and rng.random() < 0.5:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            try:
+                width, height = image_size(bytes(data), media_type)
+            except ValueError:
+                continue
+            assert width > 0 and height > 0
 
 
 class _NoFiles:
