@@ -144,6 +144,39 @@ def _body(*blocks: dict[str, Any]) -> dict[str, Any]:
     return {"messages": ask(*blocks)}
 
 
+def _mutations(value: Any, rng: random.Random) -> Any:
+    """``value`` with one leaf or key swapped for something of another type."""
+    junk = [None, 7, -1, "", "x", [], {}, [{}], {"type": 3}, True, "A" * 9]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        return {**value, key: _mutations(value[key], rng)} if rng.random() < 0.8 else {k: v for k, v in value.items() if k != key}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        i = rng.randrange(len(value))
+        return [*value[:i], _mutations(value[i], rng), *value[i + 1 :]]
+    return rng.choice(junk)
+
+
+def test_malformed_blocks_are_refused_with_a_message_never_a_crash() -> None:
+    rng = random.Random(16)
+    blocks = [
+        image_block(png(3, 3)),
+        pdf_block(pdf([["Text."]]), cite=True),
+        {"type": "document", "source": {"type": "content", "content": [{"type": "text", "text": "A."}, image_block(png(2, 2))]}},
+        {"type": "document", "source": {"type": "file", "file_id": "file_x"}, "citations": {"enabled": True}},
+        {"type": "tool_result", "tool_use_id": "t", "content": [image_block(png(2, 2))]},
+    ]
+    refused = 0
+    for _ in range(500):
+        body = {"messages": [{"role": "user", "content": [_mutations(rng.choice(blocks), rng)]}]}
+        try:
+            inspect_media(body, _OneFile("text/plain", b"Plain."))
+        except MediaError as exc:
+            refused += 1
+            assert str(exc) and exc.status in (400, 404)
+
+    assert refused > 100
+
+
 def test_a_pdf_over_32_mb_is_refused_by_its_size() -> None:
     huge = _OneFile("application/pdf", b"%PDF-1.4\n" + b"0" * (32 * 1024 * 1024))
     block = {"type": "document", "source": {"type": "file", "file_id": "file_x"}}
