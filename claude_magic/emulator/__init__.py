@@ -4,18 +4,21 @@ Start it from Python (``with serve() as server:`` or ``Emulator().start()``) or 
 (``python -m claude_magic.emulator``), point the SDK at ``server.url``, and it answers the
 Messages API: streamed or not, with deterministic default answers or a script of rules
 (text, thinking, tool calls, pacing, HTTP errors, mid-stream errors, drops and stalls).
+It also serves the Files API, and reads the images and documents a request carries.
 """
 
 from __future__ import annotations
 
 from ._recorded import RecordedRequest
 from ._catalog import known_models
+from ._files import FileStore
 from ._replay import Transcript
 from ._script import Rule, Script, ScriptError, TextBlock, ThinkingBlock, ToolUseBlock, UsageOverride, example_scripts
 from ._server import Emulator, serve
 
 __all__ = [
     "Emulator",
+    "FileStore",
     "RecordedRequest",
     "Rule",
     "Script",

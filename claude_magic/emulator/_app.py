@@ -21,7 +21,7 @@ from ._answer import estimate_input_tokens
 from ._catalog import is_known_model, model_info, model_page
 from ._events import final_message, new_id, stream_events
 from ._faults import error_response, faults_apply, message_schedule, status_response, stream_schedule
-from ._files import UploadError, list_query, not_downloadable, parse_upload
+from ._files import StoredFile, UploadError, list_query, not_downloadable, parse_upload
 from ._media import Media, MediaError, inspect_media
 from ._rate_limits import RateLimited
 from ._sse import ScheduledResponse
@@ -179,7 +179,7 @@ async def _file_request(request: Request) -> Response | None:
     return None
 
 
-def _file_or_404(request: Request) -> Any:
+def _file_or_404(request: Request) -> StoredFile | Response:
     stored = _state(request).files.live(request.path_params["file_id"])
     if stored is None:
         return _error(request, 404, "not_found_error", f"File not found: {request.path_params['file_id']}")
@@ -189,7 +189,8 @@ def _file_or_404(request: Request) -> Any:
 async def upload_file(request: Request) -> Response:
     files = _state(request).files
     # Refuse an oversized upload on its declared length, before reading it into memory.
-    if int(request.headers.get("content-length") or 0) > files.max_bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > files.max_bytes:
         return _error(request, 413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
     if (refusal := await _file_request(request)) is not None:
         return refusal

@@ -54,7 +54,8 @@ class StoredFile:
         return BetaFileMetadata.model_validate({**fields, "type": "file"}).model_dump(mode="json", exclude_none=True)
 
     def expired(self, now: datetime) -> bool:
-        return self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now
+        # fromisoformat reads a trailing "Z" only from Python 3.11 on.
+        return self.expires_at is not None and datetime.fromisoformat(self.expires_at.replace("Z", "+00:00")) <= now
 
 
 def _now() -> datetime:

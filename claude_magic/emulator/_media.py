@@ -3,7 +3,18 @@
 The API reads image sizes and PDF pages itself; so does the emulator, from the bytes, with
 no imaging library: width and height come from the PNG, JPEG, GIF or WebP header, pages
 and their text from the PDF's objects (see :mod:`._pdf`). A malformed block is refused
-with the API's 400 in its own words where they are known (quoted in each message below).
+with the API's 400 in its own words where they are known.
+
+The API's own words (as its responses read, quoted in public bug reports): "invalid base64
+data", the ``media_type`` list, "The image was specified using the image/png media type,
+but the image appears to be a image/jpeg image", "image exceeds 5 MB maximum: N bytes >
+5242880 bytes" (counted on the base64 text), "At least one of the image dimensions exceed
+max allowed size for many-image requests: 2000 pixels", "Could not process image", "The
+PDF specified was not valid." (at ``...pdf.source.base64.data``), "Too much media: 0
+document pages + 102 images > 100", and the ``image_dimensions_too_large`` details from
+the SDK's types. In the API's style only: the 8000-pixel variant, "File not found: ...",
+"PDF exceeds 32 MB maximum", a file of the wrong type, and citations on some documents but
+not all (a rule of the API's citations guide, in that guide's words).
 """
 
 from __future__ import annotations
@@ -400,6 +411,9 @@ def inspect_media(body: Mapping[str, Any], files: FileLookup) -> Media:
             media.images.append(_image(block, where, files))
         elif block.get("type") == "document":
             media.documents.append(_document(block, f"{where}.document", len(media.documents), files, media.images))
+    if len({d.citations for d in media.documents}) > 1:
+        # The citations guide: "citations must be enabled on all or none of the documents within a request".
+        raise MediaError("Citations must be enabled on all or none of the documents within a request.")
     if media.pages + len(media.images) > MAX_MEDIA:
         raise MediaError(f"Too much media: {media.pages} document pages + {len(media.images)} images > {MAX_MEDIA}")
     limit = MANY_IMAGES_SIDE if len(media.images) > MANY_IMAGES else MAX_SIDE

@@ -162,8 +162,12 @@ def pdf_pages(raw: bytes) -> list[str]:
     # The API reads no password-protected PDF; an encrypted file names its /Encrypt dictionary.
     if re.search(rb"/Encrypt\s*(\d+\s+\d+\s+R|<<)", raw):
         raise PdfError("encrypted")
-    objects = _objects(raw)
-    order = _page_order(objects)
-    if not order:
-        raise PdfError("no pages")
-    return [_page_text(objects[number], objects) for number in order]
+    try:
+        objects = _objects(raw)
+        order = _page_order(objects)
+        if not order:
+            raise PdfError("no pages")
+        return [_page_text(objects[number], objects) for number in order]
+    except (ValueError, IndexError, KeyError, RecursionError) as exc:
+        # A damaged file is the sender's mistake, answered with a 400, never a server error.
+        raise PdfError(f"unreadable: {exc}") from exc

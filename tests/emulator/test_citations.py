@@ -108,6 +108,17 @@ def test_documents_without_citations_enabled_get_none(client: anthropic.Anthropi
     assert not [e for e in events if isinstance(e, RawContentBlockDeltaEvent) and e.delta.type == "citations_delta"]
 
 
+def test_citations_on_some_documents_but_not_all_are_refused(client: anthropic.Anthropic) -> None:
+    cited, plain = _documents()[1], _documents(cite=False)[0]
+
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(model=MODEL, max_tokens=50, messages=ask(cited, plain))
+
+    assert caught.value.body["error"]["message"] == (
+        "Citations must be enabled on all or none of the documents within a request."
+    )
+
+
 def test_citations_are_not_counted_as_output_tokens(client: anthropic.Anthropic) -> None:
     events = list(client.messages.create(model=MODEL, max_tokens=400, messages=ask(*_documents()), stream=True))
 

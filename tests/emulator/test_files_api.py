@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import httpx2
 import pytest
 
 from claude_magic.emulator import Emulator
+from claude_magic.emulator import _files
 from claude_magic.emulator._files import FileStore
 
 from .helpers import KEY, MODEL
@@ -128,6 +130,22 @@ def test_expiry_is_checked_and_reported(client: anthropic.Anthropic) -> None:
 
     assert kept.expires_at is not None
     assert round((kept.expires_at - kept.created_at).total_seconds()) == 3600
+
+
+def test_an_expired_file_is_gone(client: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+    uploaded = client.beta.files.upload(file=("a.txt", b"short-lived", "text/plain"), expires_in_seconds=3600)
+    assert uploaded.expires_at is not None
+    later = uploaded.expires_at + timedelta(seconds=1)
+    monkeypatch.setattr(_files, "_now", lambda: later)  # the server's clock, just past the expiry
+
+    with pytest.raises(anthropic.NotFoundError):
+        client.beta.files.retrieve_metadata(uploaded.id)
+    with pytest.raises(anthropic.NotFoundError, match=f"File not found: {uploaded.id}"):
+        client.messages.create(
+            model=MODEL,
+            max_tokens=10,
+            messages=[{"role": "user", "content": [{"type": "document", "source": {"type": "file", "file_id": uploaded.id}}]}],
+        )
 
 
 def test_the_log_keeps_what_was_uploaded_not_its_bytes(server: Emulator, client: anthropic.Anthropic) -> None:

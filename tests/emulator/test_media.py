@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import anthropic
@@ -92,6 +93,40 @@ def test_what_is_not_a_readable_pdf_is_refused(data: bytes) -> None:
         pdf_pages(data)
 
 
+def test_damaged_pdfs_are_refused_or_read_never_crash() -> None:
+    rng = random.Random(15)
+    sources = [pdf([["Some text."], ["More."]], compress=True), pdf([["One."]] * 3, compress=True, object_stream=True)]
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(300):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            pages = pdf_pages(bytes(data))
+        except PdfError:
+            outcomes["refused"] += 1
+        else:
+            assert all(isinstance(page, str) for page in pages)
+            outcomes["read"] += 1
+
+    assert outcomes["read"] and outcomes["refused"]
+
+
+def test_damaged_images_are_refused_or_measured_never_crash() -> None:
+    rng = random.Random(17)
+    for name, media_type in [("png", "image/png"), ("jpg", "image/jpeg"), ("gif", "image/gif"), ("webp", "image/webp")]:
+        original = (IMAGES / f"python.{name}").read_bytes()
+        for cut in range(len(original)):
+            data = bytearray(original[:cut])
+            if data and rng.random() < 0.5:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            try:
+                width, height = image_size(bytes(data), media_type)
+            except ValueError:
+                continue
+            assert width > 0 and height > 0
+
+
 class _NoFiles:
     def get_bytes(self, file_id: str) -> tuple[str, bytes] | None:
         return None
@@ -107,6 +142,39 @@ class _OneFile:
 
 def _body(*blocks: dict[str, Any]) -> dict[str, Any]:
     return {"messages": ask(*blocks)}
+
+
+def _mutations(value: Any, rng: random.Random) -> Any:
+    """``value`` with one leaf or key swapped for something of another type."""
+    junk = [None, 7, -1, "", "x", [], {}, [{}], {"type": 3}, True, "A" * 9]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        return {**value, key: _mutations(value[key], rng)} if rng.random() < 0.8 else {k: v for k, v in value.items() if k != key}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        i = rng.randrange(len(value))
+        return [*value[:i], _mutations(value[i], rng), *value[i + 1 :]]
+    return rng.choice(junk)
+
+
+def test_malformed_blocks_are_refused_with_a_message_never_a_crash() -> None:
+    rng = random.Random(16)
+    blocks = [
+        image_block(png(3, 3)),
+        pdf_block(pdf([["Text."]]), cite=True),
+        {"type": "document", "source": {"type": "content", "content": [{"type": "text", "text": "A."}, image_block(png(2, 2))]}},
+        {"type": "document", "source": {"type": "file", "file_id": "file_x"}, "citations": {"enabled": True}},
+        {"type": "tool_result", "tool_use_id": "t", "content": [image_block(png(2, 2))]},
+    ]
+    refused = 0
+    for _ in range(500):
+        body = {"messages": [{"role": "user", "content": [_mutations(rng.choice(blocks), rng)]}]}
+        try:
+            inspect_media(body, _OneFile("text/plain", b"Plain."))
+        except MediaError as exc:
+            refused += 1
+            assert str(exc) and exc.status in (400, 404)
+
+    assert refused > 100
 
 
 def test_a_pdf_over_32_mb_is_refused_by_its_size() -> None:

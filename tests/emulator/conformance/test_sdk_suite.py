@@ -171,6 +171,8 @@ def _run_suite(suite: Path, tools: Path, files: tuple[str, ...], base_url: str, 
 @dataclass(frozen=True)
 class Outcome:
     cases: list[Case]
+    #: Requests the emulator received: proof the suite talked to it, not only to its mocks.
+    requests: int
 
     def judged(self, files: tuple[str, ...]) -> list[Case]:
         return [c for c in self.cases if c.file in files and c.excluded is None]
@@ -190,7 +192,8 @@ def outcome(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactor
     report = tmp_path_factory.mktemp("sdk-suite") / "report.xml"
     # One emulator of its own: the suite uploads and lists files, which must not leak into other tests.
     with Emulator() as server:
-        yield Outcome(_run_suite(suite, tools, CORE_FILES + BATCH_FILES, server.url, report))
+        cases = _run_suite(suite, tools, CORE_FILES + BATCH_FILES, server.url, report)
+        yield Outcome(cases, len(server.requests))
 
 
 def _failures(cases: list[Case]) -> str:
@@ -204,6 +207,8 @@ def test_sdk_suite_passes_for_messages_models_and_files(outcome: Outcome) -> Non
 
     assert {c.file for c in judged} == set(CORE_FILES), "a suite file did not run"
     assert len(judged) > 300, outcome.summary(CORE_FILES)
+    # It was this emulator that answered (the request log may be bounded: no exact count).
+    assert outcome.requests > 0
     assert [c for c in judged if c.outcome == "failed"] == [], _failures(judged)
 
 
