@@ -129,6 +129,25 @@ def test_a_field_the_api_does_not_know_is_refused(
     assert message == f"{path}: Extra inputs are not permitted"
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"thinking": "on"}, "thinking: Input should be a valid dictionary or object to extract fields from"),
+        (
+            {"tool_choice": {"type": "sometimes"}},
+            "tool_choice: Input tag 'sometimes' found using 'type' does not match any of the expected tags: "
+            "'auto', 'any', 'tool', 'none'",
+        ),
+    ],
+)
+def test_a_wrong_shape_or_unknown_tag_is_refused_like_pydantic(
+    client: anthropic.Anthropic, change: dict[str, Any], expected: str
+) -> None:
+    message = refused(client, model=NO_PREFILL_MODEL, messages=user("hi"), **change)
+
+    assert message == expected
+
+
 def test_count_tokens_refuses_an_unknown_field_too(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as raised:
         client.messages.count_tokens(model=NO_PREFILL_MODEL, messages=[{"role": "user", "content": "x", "name": "n"}])
@@ -266,6 +285,39 @@ def test_a_thinking_block_sent_back_unchanged_is_accepted(client: anthropic.Anth
         messages=[*user("Think."), turn, *user("And now?")],
     )
 
+    assert reply.content[0].type == "thinking"
+
+
+def test_a_tool_loop_with_thinking_must_send_the_thinking_block_back(client: anthropic.Anthropic) -> None:
+    first = client.messages.create(
+        model=NO_PREFILL_MODEL,
+        max_tokens=500,
+        messages=user("Weather?"),
+        tools=TOOLS,
+        thinking={"type": "adaptive"},
+        tool_choice={"type": "auto"},
+    )
+    server_call = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}
+    thinking = first.content[0].model_dump()
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]}
+
+    def loop(assistant: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*user("Weather?"), {"role": "assistant", "content": assistant}, result]
+
+    message = refused(
+        client, model=NO_PREFILL_MODEL, messages=loop([server_call]), tools=TOOLS, thinking={"type": "adaptive"}
+    )
+    reply = client.messages.create(
+        model=NO_PREFILL_MODEL,
+        max_tokens=500,
+        messages=loop([thinking, server_call]),
+        tools=TOOLS,
+        thinking={"type": "adaptive"},
+    )
+
+    assert message.startswith(
+        "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`."
+    )
     assert reply.content[0].type == "thinking"
 
 
