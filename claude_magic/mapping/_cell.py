@@ -6,6 +6,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from ..exceptions import UserError
 from ._rows import MapError
 
 __all__ = ["check_map_flags", "jobs_command", "run_map_cell"]
@@ -48,14 +49,14 @@ async def run_map_cell(magics: Any, args: Any, cell: str | None) -> None:
             job=args.job, concurrency=args.concurrency, batch=args.batch, budget_usd=args.budget,
             resubmit=args.resubmit, cell=magics.current_cell_number(),
         )
-        endpoint = endpoint_for(magics)
         if args.estimate:
+            endpoint = endpoint_for(magics)  # count_tokens is free: no budget to check
             print(await run_estimate(items, cell, options, namespace=magics.shell.user_ns, endpoint=endpoint))
             return
-        magics.runner.check_budget()
+        endpoint = magics.runner.pipeline.preflight()  # the key, and the kernel's budget, as for a cell
         result = await run_job(items, cell, options, namespace=magics.shell.user_ns, endpoint=endpoint,
                                history=history)
-    except MapError as exc:
+    except UserError as exc:  # MapError included
         raise UsageError(str(exc)) from None
     if args.out:
         magics.shell.user_ns[args.out] = result.output

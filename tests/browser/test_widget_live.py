@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from claude_magic._sinks import answer_bundle, footer_bundle
+from claude_magic.display.sinks import answer_bundle, footer_bundle
 
 STREAM = """
 import asyncio, threading

@@ -118,14 +118,15 @@ def _cached(client: anthropic.Anthropic, system: Any, question: str, **extra: An
 
 def test_top_level_cache_control_writes_then_reads_the_same_prefix(client: anthropic.Anthropic) -> None:
     messages = [*user(LONG + "first"), {"role": "assistant", "content": "ok"}, *user("second question")]
-    send = lambda: (
-        client.messages.create(
-            model=MODEL,
-            max_tokens=20,
-            messages=messages,  # noqa: E731
-            cache_control={"type": "ephemeral"},
-        ).usage
-    )
+    def send():
+        return (
+            client.messages.create(
+                model=MODEL,
+                max_tokens=20,
+                messages=messages,
+                cache_control={"type": "ephemeral"},
+            ).usage
+        )
 
     first, second = send(), send()
 

@@ -158,9 +158,10 @@ def test_no_object_repr_holds_a_secret(secret_kernel, emulator, tmp_path):
     use_script(emulator, [{"blocks": [{"type": "text", "text": TEXT}]}])
     runs = [secret_kernel.run("%%claude\nhello"), secret_kernel.run("%env ANTHROPIC_LOG=debug")]
     run = secret_kernel.run(
-        "from claude_magic import _client, _extension\n"
+        "from claude_magic.core import client as _client\n"
+        "from claude_magic.ipython import extension as _extension\n"
         "magics = _extension._magics\n"
-        "endpoint = magics.runner.endpoint()\n"
+        "endpoint = magics.runner.pipeline.preflight()\n"
         "assert endpoint.api_key and endpoint.auth_token is None\n"
         "for obj in (endpoint, _client.resolve_endpoint(offline_url=None), _client._clients, magics.runner,\n"
         "            magics.session, claude_magic.history, claude_magic.history[-1]):\n"
