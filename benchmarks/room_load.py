@@ -7,7 +7,8 @@ script that answers like a lesson's model: first token after 0.2 s, then 100 del
 second (2 s of streaming). For each N, ``--workers`` client processes open N streams in all at
 the same moment with ``AsyncAnthropic`` (no retries, so a failure counts), and the report
 gives time to first token (request sent to first text delta, the 0.2 s scripted latency
-included) at p50 and p95, the slowest whole stream, and failures. Clients and server share
+included) at p50 and p95, the slowest whole stream, failures, and the CPU time the server
+process used. Clients and server share
 the machine: on a real room, clients run on the students' machines. Not part of CI.
 """
 
@@ -74,6 +75,12 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(url: str, seats: int, workers: int) -> dict[str, Any]:
     shares = [seats // workers + (1 if i < seats % workers else 0) for i in range(workers)]
     start_at = time.time() + 3.0  # every worker imported and connected before the bell
@@ -112,14 +119,20 @@ def main() -> int:
         try:
             assert server.stdout is not None
             url = server.stdout.readline().strip()
-            print(f"{'seats':>5} {'TTFT p50':>9} {'TTFT p95':>9} {'slowest':>8} {'failures':>8}  (scripted TTFT {TTFT_S} s)")
+            print(
+                f"{'seats':>5} {'TTFT p50':>9} {'TTFT p95':>9} {'slowest':>8} {'failures':>8} {'server CPU':>10}"
+                f"  (scripted TTFT {TTFT_S} s)"
+            )
             rows = []
             for seats in args.seats:
+                cpu_before = cpu_seconds(server.pid)
                 row = run(url, seats, args.workers)
+                row["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 2)
                 rows.append(row)
                 print(
                     f"{row['seats']:>5} {row['ttft_p50_s']:>8.2f}s {row['ttft_p95_s']:>8.2f}s "
-                    f"{row['slowest_stream_s']:>7.2f}s {row['failures']:>8} {' '.join(row['failure_kinds'])}",
+                    f"{row['slowest_stream_s']:>7.2f}s {row['failures']:>8} {row['server_cpu_s']:>9.2f}s "
+                    f"{' '.join(row['failure_kinds'])}",
                     flush=True,
                 )
         finally:
