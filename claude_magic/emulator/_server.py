@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
 from starlette.types import ASGIApp
 
 from ._app import EmulatorState, RecordedRequest, build_app
@@ -181,7 +180,8 @@ class Emulator:
             log_config=None,  # leave the host's logging (a notebook's) as it is
             lifespan="off",
             ws="none",
-            http=functools.partial(GuardedH11Protocol, header_timeout=self._limits.client_timeout),
+            # Uvicorn only calls it, as it would the class: a partial carries the deadline.
+            http=functools.partial(GuardedH11Protocol, header_timeout=self._limits.client_timeout),  # type: ignore[arg-type]
             loop="asyncio",
             timeout_keep_alive=5,
             timeout_graceful_shutdown=3,

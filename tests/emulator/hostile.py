@@ -99,7 +99,7 @@ def is_closed(sock: socket.socket, *, timeout: float) -> bool:
         while time.monotonic() < deadline:
             if not sock.recv(65536):
                 return True
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return False
     except ConnectionResetError:
         return True

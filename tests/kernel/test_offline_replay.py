@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_magic.emulator import serve
-
 from test_claude_cell import assert_one_line_usage_error
+
+from claude_magic.emulator import serve
 
 KEY = "sk-ant-rehearsal-SENTINEL-0123456789"
 
