@@ -72,9 +72,9 @@ class Backend:
         if self.live:
             return "Backend: the Anthropic API (ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1)."
         answers = f"answers scripted in {self.script}" if self.script else "built-in deterministic answers"
-        if self.replay:
-            answers = f"answers replayed from the recording {self.replay}"
         line = f"Backend: the local emulator, offline ({answers}), not Claude."
+        if self.replay:
+            line = f"Backend: the local emulator, offline, replaying the answers recorded in {self.replay}."
         if not self.forced:
             line += " Set ANTHROPIC_API_KEY and CLAUDE_MAGIC_LIVE=1 to use the real API."
         return line

@@ -67,15 +67,19 @@ def json_problem(body: bytes) -> str | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "request body is not valid JSON: it is not UTF-8"
+    deep_enough = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    escaped_surrogate = _SURROGATE_ESCAPE.search(body) is not None
+    if not (deep_enough or escaped_surrogate):
+        return None  # the common case: nothing to parse here (a 30 MB body is parsed once, by the app)
     try:
         parsed = json.loads(text)
     except RecursionError:
         return f"request body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
     except ValueError:
         return None
-    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _deeper_than(parsed, MAX_JSON_DEPTH):
+    if deep_enough and _deeper_than(parsed, MAX_JSON_DEPTH):
         return f"request body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
-    if _SURROGATE_ESCAPE.search(body):
+    if escaped_surrogate:
         try:
             json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

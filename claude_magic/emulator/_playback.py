@@ -18,9 +18,8 @@ from starlette.types import Receive, Scope, Send
 from ._guard import request_key
 from ._proxy import error_reply, logged_request
 from ._recording import Exchange, Recordings, describe_request, sse_kind
-from ._sse import ScheduledResponse
+from ._sse import ScheduledResponse, Sleep, Step
 from ._sse import Send as SendStep
-from ._sse import Sleep, Step
 
 if TYPE_CHECKING:
     from ._context import EmulatorState, RecordedRequest

@@ -4,12 +4,14 @@ The key sent upstream is the client's own (``x-api-key`` or ``Authorization: Bea
 ``ANTHROPIC_API_KEY`` from the proxy's environment when the client sent none (or sent the
 room token). It goes upstream and nowhere else: the recording keeps no auth header, and the
 key is replaced wherever the upstream echoed it. Each answer is sent on as it arrives, and
-saved (see :mod:`._recording`) once complete, as one numbered file per exchange.
+saved (see :mod:`._recording`) once complete, as one numbered file per exchange. A client that
+leaves mid-answer ends the upstream request, and nothing is saved for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -24,6 +26,7 @@ from ._events import new_id
 from ._faults import error_response
 from ._guard import ROOM_TOKEN_MARK, request_key
 from ._recording import Exchange, cut_sse, kept_request_headers, safe_headers, sse_kind
+from ._sse import watch_disconnect
 
 if TYPE_CHECKING:
     from ._context import EmulatorState, RecordedRequest
@@ -99,16 +102,29 @@ class RecordingProxy:
             message = f"the upstream {self.upstream} did not answer: {type(exc).__name__}"
             await error_reply(502, "api_error", message)(scope, receive, send)
             return
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(watch_disconnect(receive, gone))
         try:
-            await self._relay(response, exchange, record, send, started)
+            await self._relay(response, exchange, record, send, started, gone)
         finally:
-            await response.aclose()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await response.aclose()  # a client that left ends the upstream request too
+        if gone.is_set():
+            return  # an answer cut short is not kept: its replay would be cut short as well
         # Saved before the answer ends, so a client that has its answer finds it recorded.
         self._save(exchange, secret=key)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _relay(
-        self, response: httpx2.Response, exchange: Exchange, record: RecordedRequest, send: Send, started: float
+        self,
+        response: httpx2.Response,
+        exchange: Exchange,
+        record: RecordedRequest,
+        send: Send,
+        started: float,
+        gone: asyncio.Event,
     ) -> None:
         """Send the upstream's answer on as it arrives (all but its end), keeping chunks and times."""
         loop = asyncio.get_running_loop()
@@ -119,6 +135,8 @@ class RecordingProxy:
         await send({"type": "http.response.start", "status": response.status_code, "headers": raw_headers})
         pending = b""
         async for data in response.aiter_bytes():
+            if gone.is_set():
+                return
             await send({"type": "http.response.body", "body": data, "more_body": True})
             at = loop.time() - started
             if exchange.streamed:

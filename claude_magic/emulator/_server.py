@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
 from starlette.types import ASGIApp
 
 from ._app import build_app
@@ -196,6 +195,8 @@ class Emulator:
         self._socket = sock
         self._state.closing = asyncio.Event()  # a fresh one per loop
         self._app_instance = self._app()
+        # Uvicorn only calls it, as it would the class: a partial carries the header deadline.
+        protocol: Any = functools.partial(GuardedH11Protocol, header_timeout=self._limits.client_timeout)
         config = uvicorn.Config(
             self._app_instance,
             log_level=self._log_level,
@@ -203,7 +204,7 @@ class Emulator:
             log_config=None,  # leave the host's logging (a notebook's) as it is
             lifespan="off",
             ws="none",
-            http=functools.partial(GuardedH11Protocol, header_timeout=self._limits.client_timeout),
+            http=protocol,
             loop="asyncio",
             timeout_keep_alive=5,
             timeout_graceful_shutdown=3,

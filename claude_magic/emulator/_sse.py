@@ -21,7 +21,7 @@ from starlette.types import Send as ASGISend
 if TYPE_CHECKING:
     from ._recorded import RecordedRequest
 
-__all__ = ["Drop", "ScheduledResponse", "Send", "Sleep", "Stall", "Step"]
+__all__ = ["Drop", "ScheduledResponse", "Send", "Sleep", "Stall", "Step", "watch_disconnect"]
 
 # Seconds to wait for the socket to close after a deliberate drop.
 _DROP_GRACE_S = 5.0
@@ -78,7 +78,7 @@ class ScheduledResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
         gone = asyncio.Event()
-        watcher = asyncio.create_task(_watch_disconnect(receive, gone))
+        watcher = asyncio.create_task(watch_disconnect(receive, gone))
         try:
             await self._run(scope, receive, send, gone)
         finally:
@@ -126,7 +126,8 @@ class ScheduledResponse(Response):
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+async def watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    """Set ``gone`` when the client disconnects."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,8 @@ PACED = {
     "rules": [
         {"name": "paced", "match": "paced", "ttft": 0.05, "tokens_per_second": 40, "delta_chars": 4,
          "blocks": [{"type": "text", "text": "Streams arrive one small piece at a time."}]},
+        {"name": "long", "match": "long answer", "tokens_per_second": 100, "delta_chars": 1,
+         "blocks": [{"type": "text", "text": "x" * 300}]},
         {"name": "echo", "match": "echo my key", "status": 429, "echo_key": True, "retry_after": 0},
     ]
 }  # fmt: skip
@@ -108,6 +111,24 @@ def test_the_key_reaches_the_upstream_and_never_the_recording(
     assert all(h["request"]["headers"].keys() <= {"anthropic-version", "anthropic-beta", "content-type"}
                for h in map(json.loads, (p.read_text() for p in folder.glob("*.json"))))  # fmt: skip
     assert all(r.headers["authorization"] == "[redacted]" for r in proxy.requests)
+
+
+def test_a_client_that_leaves_mid_stream_ends_the_upstream_request_and_nothing_is_saved(
+    proxy: Emulator, upstream: Emulator, folder: Path
+) -> None:
+    with httpx2.Client(base_url=proxy.url) as http:
+        body = {**_stream_body("long answer"), "max_tokens": 1000}
+        with http.stream("POST", "/v1/messages", json=body, headers={"x-api-key": SENTINEL}) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: content_block_delta"):
+                    break
+    time.sleep(0.5)
+    deltas_sent = len([kind for _, kind in upstream.requests[-1].sent if kind == "content_block_delta"])
+    time.sleep(0.3)
+
+    assert len([kind for _, kind in upstream.requests[-1].sent if kind == "content_block_delta"]) == deltas_sent
+    assert deltas_sent < 150  # of 300 deltas, 3 s of answer: the upstream stopped when the client left
+    assert list(folder.glob("*.json")) == []
 
 
 def test_a_request_without_a_key_goes_upstream_with_the_environment_key(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx2
 
-from claude_magic.emulator import serve
-from claude_magic.emulator._limits import Limits
+from claude_magic.emulator import Limits, serve
 
 from .helpers import KEY, MODEL, user
 
