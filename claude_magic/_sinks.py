@@ -55,7 +55,8 @@ def line_bundle(line: str) -> dict[str, str]:
     ``text/plain`` alone, JupyterLab would turn any ``data:``, ``file:`` or ``javascript:``
     URL in it into a link."""
     line = redact(line)
-    return {"text/html": f'<div class="claude-line" style="{_LINE_STYLE}">{escape(line)}</div>', "text/plain": line}
+    return {"text/html": f'<div class="claude-line" style="{_LINE_STYLE}">{escape(line, quote=False)}</div>',
+            "text/plain": line}
 
 
 def footer_bundle(footer: str) -> dict[str, str]:
@@ -145,7 +146,7 @@ class MarkdownSink:
         html = render_answer_html(body)
         if notice:
             # The notice may quote model-written tool input: escaped, never parsed.
-            html += f'<p class="claude-notice"><em>{escape(notice)}</em></p>'
+            html += f'<p class="claude-notice"><em>{escape(notice, quote=False)}</em></p>'
         self._handle.update({"text/html": html}, raw=True)
 
 

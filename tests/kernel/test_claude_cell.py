@@ -52,7 +52,7 @@ def test_final_answer_is_the_scripted_text_rendered_once_and_out_holds_it(kernel
     assert run.status == "ok", run.all_text
     assert run.data("text/plain")[1] == ANSWER  # [0] is the emptied live area
     # Shown as HTML from the one renderer; no Markdown left for a front end to parse again.
-    assert run.data("text/html") == [render_answer_html(ANSWER)]
+    assert run.data("text/html")[0] == render_answer_html(ANSWER)  # then the footer
     assert run.data("text/markdown") == []
     assert kernel.value("reply") == ANSWER
 
