@@ -33,20 +33,22 @@ def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
     terminals. Secrets are redacted from both."""
     text = redact(text)
     if not markdown:
-        return {"text/plain": text}
+        return line_bundle(text)  # display="text": shown as escaped text, never linkified
     return {"text/html": render_answer_html(text), "text/plain": text}
 
 
+#: Drawn like a plain-text output: the code font, lines kept, long lines wrapped.
 _LINE_STYLE = "font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);white-space:pre-wrap"
 
 
 def line_bundle(line: str) -> dict[str, str]:
-    """A line the project words (footer, error line) that may quote outside text (a server's
-    error message, a model name). As text/html it is escaped text in a ``<pre>``: shown as
+    """Text that may quote outside text (a server's error message, a model name, an answer
+    shown as text) as escaped HTML drawn like plain text, and as text/plain. Shown as
     ``text/plain`` alone, JupyterLab would turn any ``data:``, ``file:`` or ``javascript:``
     URL in it into a link."""
     line = redact(line)
-    return {"text/html": f'<pre class="claude-line">{escape(line)}</pre>', "text/plain": line}
+    return {"text/html": f'<div class="claude-line" style="{_LINE_STYLE}">{escape(line, quote=False)}</div>',
+            "text/plain": line}
 
 
 def footer_bundle(footer: str) -> dict[str, str]:
@@ -133,13 +135,13 @@ class MarkdownSink(LaneRenderer):
             return
         body, notice = redact(self._shown), redact(self._notice)
         if not self._markdown:
-            self._handle.update({"text/plain": body + (f"\n{notice}" if notice else "")}, raw=True)
+            self._handle.update(line_bundle(body + (f"\n{notice}" if notice else "")), raw=True)
             return
         # HTML only: nbval ignores updates, and the front end needs nothing else.
         html = render_answer_html(body)
         if notice:
             # The notice may quote model-written tool input: escaped, never parsed.
-            html += f'<p class="claude-notice"><em>{escape(notice)}</em></p>'
+            html += f'<p class="claude-notice"><em>{escape(notice, quote=False)}</em></p>'
         self._handle.update({"text/html": html}, raw=True)
 
 

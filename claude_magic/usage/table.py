@@ -42,7 +42,9 @@ _TEXT_ERROR_WIDTH = 40
 
 def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     """One dict per record, then the total row (tokens, duration and priced cost summed)."""
-    rows = [{name: getattr(r, name) for name in COLUMNS} for r in records]
+    # Model names, stop reasons, request ids and error types come from outside: no secret
+    # in them reaches the table, whichever form (DataFrame, HTML, text) shows it.
+    rows = [{name: _redacted(getattr(r, name)) for name in COLUMNS} for r in records]
     totals = UsageHistory(records).totals()
     durations = [r.duration_s for r in records if r.duration_s is not None]
     total: dict[str, Any] = dict.fromkeys(COLUMNS)
@@ -53,6 +55,10 @@ def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     total["cost_usd"] = totals["cost_usd"]
     rows.append(total)
     return rows
+
+
+def _redacted(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
 
 
 def _text(name: str, value: Any) -> str:
@@ -66,8 +72,7 @@ def _text(name: str, value: Any) -> str:
         return f"{value:.1f}"
     if name == "cost_usd":
         return _money(value)
-    # Model names, stop reasons, request ids and error types come from outside.
-    return redact(str(value))
+    return str(value)
 
 
 def _plain(name: str, value: Any) -> str:

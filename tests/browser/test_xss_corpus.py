@@ -1,7 +1,7 @@
 """The XSS corpus in real chromium: no payload runs, no live markup appears, in any view.
 
 Every payload of ``tests/fixtures/xss`` is served by the emulator as a model answer and shown
-through the real views: in JupyterLab live (widget area, plain display, ``--raw``, tool input
+through the real views: in JupyterLab live (widget area, plain display, text display, ``--raw``, tool input
 and tool results, error lines, the Chat, ``%claude_usage``), and as saved outputs of a notebook
 executed once with nbclient, opened in JupyterLab and Notebook 7 and exported with nbconvert.
 A hook installed before any page script (``xss_hook.js``) records every ``alert`` and every
@@ -93,6 +93,7 @@ HALF = len(GROUPS) // 2
 LIVE_VIEWS = [
     ("widget", _loop("--once", "XSSG", "widget")),
     ("plain", _loop("--once", "XSSG", "markdown")),
+    ("text", _loop("--once", "XSSG", "text")),
     # --raw leaves 5 outputs a run: two cells keep each under JupyterLab's 50.
     ("raw", _loop("--once --raw", "XSSG", "widget", range(0, HALF))),
     ("raw2", _loop("--once --raw", "XSSG", "widget", range(HALF, len(GROUPS)))),
@@ -154,6 +155,7 @@ def test_no_payload_runs_or_leaves_markup_in_any_live_view(lab: Any, browser: An
         for name in ("widget", "plain"):
             assert view[name].locator(".claude-answer").count() == len(GROUPS), name
             assert first in view[name].locator(".jp-OutputArea").text_content(), name
+        assert first in view["text"].locator(".jp-OutputArea").text_content()
         assert sum(view[name].locator("table.claude-raw").count() for name in ("raw", "raw2")) == len(GROUPS)
         raw = view["raw"].locator("table.claude-raw").first.text_content()
         assert "<x_y" in raw and "alert" in raw  # the deltas' text, one excerpt a row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+from claude_magic._sinks import line_bundle
 from conftest import TEST_KEY, use_script
 from kernel_harness import Kernel, kernel_env
 from test_claude_cell import assert_one_line_usage_error, messages_posted
@@ -64,7 +65,9 @@ def test_text_display_shows_plain_text(kernel, emulator):
     use_script(emulator, [{"blocks": [{"type": "text", "text": "# Not a heading here"}]}])
     kernel.run("%config ClaudeMagic.display = 'text'")
     run = kernel.run("%%claude\nhi")
-    assert run.outputs[1]["data"] == {"text/plain": "# Not a heading here"}
+    # Shown as text (escaped HTML drawn like text output, so nothing is linkified), not rendered.
+    assert run.outputs[1]["data"] == line_bundle("# Not a heading here")
+    assert "<h1>" not in run.outputs[1]["data"]["text/html"]
 
 
 def test_usage_log_can_be_turned_off(kernel, emulator):
