@@ -8,7 +8,6 @@ usage log row by row under the job's name (batch rows at batch prices) and into
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -172,11 +171,13 @@ class _Usage:
         if cost is not None:
             self.totals.cost_usd = (self.totals.cost_usd or 0.0) + cost
         if self.options.usage_log and outcome.status in ("done", "failed", "invalid"):
-            self.buffer.append(UsageRecord(
+            record = UsageRecord(
                 cell=self.options.cell, model=self.options.model, stop_reason=outcome.stop_reason,
                 status="ok" if outcome.status == "done" else "error", error=outcome.error_type, cost_usd=cost,
-                request_id=outcome.request_id, duration_s=outcome.duration_s, started_at=_now(), job=self.job,
-                **tokens))
+                request_id=outcome.request_id, duration_s=outcome.duration_s, started_at=_now(), job=self.job)
+            for name, value in tokens.items():
+                setattr(record, name, value)
+            self.buffer.append(record)
             if time.monotonic() - self._flushed > _USAGE_FLUSH_S:
                 self.flush()
 
