@@ -214,7 +214,7 @@ def _summary(name: str, tally: Tally, *, elapsed: float, batch: bool, left: int,
     parts.append(f"{tally.input_tokens + tally.output_tokens:,} tokens")
     parts.append(f"${tally.cost_usd:.4f}" + (" at batch prices" if batch else ""))
     parts.append(f"{elapsed:.1f} s")
-    if budget_stop:
+    if budget_stop and left:
         parts.append(f"budget reached: {left:,} rows not requested (run again to continue)")
     elif state == "interrupted":
         parts.append(f"interrupted: {left:,} rows left (run the cell again to resume)")
