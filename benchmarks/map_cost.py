@@ -184,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
                                                       scratch=Path(scratch), job=f"bench-{level}-{repeat}"))
                 samples += found["bare"] + found["map"]
                 runs += [_median(found["bare"]), _median(found["map"])]
+                print(table(runs), file=sys.stderr, flush=True)  # so far, in case a later level fails
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(30)  # its graceful shutdown closes every kept-alive connection first
+        except subprocess.TimeoutExpired:
+            process.kill()
     print(table(runs))
     print(f"\nEmulator latency {args.latency * 1000:.0f} ms per request, in its own process; "
           f"{platform.python_version()} on {platform.machine()}, {time.time() - started:.0f} s in all.")

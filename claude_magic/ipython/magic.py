@@ -121,7 +121,9 @@ class ClaudeMagic(Magics):
         ``%%claude [options]`` takes the cell as the prompt; ``%claude [options] PROMPT`` a
         one-line prompt. ``{name}`` is replaced by that variable (``{{`` and ``}}`` for
         literal braces). Cells form one conversation: each request carries the earlier
-        turns, and re-running a cell replaces its turn.
+        turns, and re-running a cell replaces its turn. ``--map VAR`` asks the cell, as a
+        template of ``{column}`` names, of every row of VAR (a DataFrame, Series or list), live or
+        with ``--batch``; a re-run resumes the job (``%claude_jobs`` lists them).
         """
         return self._run_blocking(self.run_claude(line, cell))
 

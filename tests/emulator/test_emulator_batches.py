@@ -46,6 +46,7 @@ def test_batch_counts_stay_at_processing_until_it_ends_then_results_join_on_cust
     batches: Emulator, client: anthropic.Anthropic
 ) -> None:
     batches.batches.seed = 7
+    batches.batches.processing_s = 1.0  # long enough to see it unfinished on a loaded machine
     batches.set_script(Script.from_dict({"rules": [{"regex": r"row \d+", "blocks": [{"type": "text", "text": "ok"}]}]}))
     created = client.messages.batches.create(requests=requests(30))
     assert created.processing_status == "in_progress" and created.results_url is None
@@ -65,6 +66,7 @@ def test_async_client_creates_polls_lists_cancels_and_reads_results(batches: Emu
     async def main() -> None:
         async with anthropic.AsyncAnthropic(api_key=KEY, base_url=batches.url, max_retries=0) as client:
             first = await client.messages.batches.create(requests=requests(3))
+            batches.batches.processing_s = 60  # the second runs until it is canceled, however slow the machine
             second = await client.messages.batches.create(requests=requests(2))
             listed = [b.id async for b in client.messages.batches.list(limit=1)]
             assert listed == [second.id, first.id]  # newest first, paged one by one
@@ -136,20 +138,20 @@ def test_refusals_use_the_api_error_shape(batches: Emulator, client: anthropic.A
 def test_a_storm_answers_429_with_retry_after_and_ratelimit_headers_until_it_ends(
     batches: Emulator, client: anthropic.Anthropic
 ) -> None:
-    batches.traffic.storm(0.4, retry_after=0.25)
+    batches.traffic.storm(60, retry_after=0.25)
     with pytest.raises(anthropic.RateLimitError) as caught:
         client.messages.create(model=MODEL, max_tokens=5, messages=user("hi"))
     headers = caught.value.response.headers
     assert headers["retry-after"] == "0.25" and headers["anthropic-ratelimit-requests-remaining"] == "0"
     assert headers["anthropic-ratelimit-requests-reset"].endswith("Z")
     assert caught.value.type == "rate_limit_error"
-    time.sleep(0.45)
+    batches.traffic.storm(0)  # the window ends
     assert client.messages.create(model=MODEL, max_tokens=5, messages=user("hi")).content
     assert len(batches.traffic.limited) == 1 and len(batches.traffic.arrivals) == 2
 
 
 def test_latency_holds_each_request_and_the_gauge_sees_them_overlap(batches: Emulator) -> None:
-    batches.traffic.latency_s = 0.2
+    batches.traffic.latency_s = 0.5
 
     async def main() -> float:
         async with anthropic.AsyncAnthropic(api_key=KEY, base_url=batches.url, max_retries=0) as client:
@@ -159,5 +161,5 @@ def test_latency_holds_each_request_and_the_gauge_sees_them_overlap(batches: Emu
             return time.monotonic() - started
 
     elapsed = asyncio.run(main())
-    assert elapsed >= 0.2
+    assert elapsed >= 0.5
     assert batches.traffic.peak_in_flight == 5 and batches.traffic.in_flight == 0

@@ -106,7 +106,7 @@ def test_a_429_storm_pauses_the_whole_job_for_retry_after_and_every_row_ends_don
     assert kernel.run(frame_code(150)).status == "ok"
     msg_id = kernel.execute(map_cell("--concurrency 8"))
     wait_for(lambda: len(emulator.traffic.arrivals) >= 20)
-    emulator.traffic.storm(1.0, retry_after=1.0)
+    emulator.traffic.storm(1.5, retry_after=1.5)  # announced as "2": whole seconds, as the API sends
     run = kernel.collect(msg_id, timeout=60)
     assert run.status == "ok", run.all_text
     assert kernel.value("int(labels.notna().sum())") == 150
@@ -114,8 +114,8 @@ def test_a_429_storm_pauses_the_whole_job_for_retry_after_and_every_row_ends_don
     assert limited, "the storm answered nothing"
     first = limited[0]
     # Requests already on their way when the first 429 left may land just after it; then
-    # nothing until the retry-after second has passed.
-    quiet = [t for t in emulator.traffic.arrivals if first + 0.15 < t < first + 1.0]
+    # nothing until the retry-after window has passed.
+    quiet = [t for t in emulator.traffic.arrivals if first + 0.3 < t < first + 2.0]
     assert quiet == []
     assert "150/150 rows done" in run.all_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from claude_magic._sinks import line_bundle
+from claude_magic.display.sinks import line_bundle
 from conftest import TEST_KEY, use_script
 from kernel_harness import Kernel, kernel_env
 from test_claude_cell import assert_one_line_usage_error, messages_posted
