@@ -8,6 +8,7 @@ rows at batch prices) and into ``claude_magic.history`` as one record for the ru
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
