@@ -224,7 +224,8 @@ def table_text(value: Any, name: str, *, max_rows: int = TABLE_ROWS, max_chars: 
     shown = frame.head(max_rows)
     csv = shown.to_csv()
     lines = csv.splitlines(keepends=True)
-    body, used = [], 0
+    body: list[str] = []
+    used = 0
     for line in lines:
         if used + len(line) > max_chars and body:
             break

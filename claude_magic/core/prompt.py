@@ -27,7 +27,7 @@ _CONVERSIONS: dict[str, Callable[[Any], str]] = {"r": repr, "s": str, "a": ascii
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
     """Fill ``{name}`` fields of ``template`` from ``namespace`` (see the module docstring)."""
-    return "".join(_pieces(template, namespace, None))  # type: ignore[arg-type]
+    return "".join(_pieces(template, namespace, None))
 
 
 def interpolate_parts(template: str, namespace: Mapping[str, Any], attach: Attach) -> list[Any]:

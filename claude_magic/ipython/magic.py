@@ -196,7 +196,7 @@ class ClaudeMagic(Magics):
         from ..core.attachments import Attachment, Table, attach_path, attach_value
 
         namespace = self.errors.namespace(self._ip.user_ns)
-        pieces = [attach_path(Path(path), f"--file {path}") for path in args.file or []]
+        pieces: list[Any] = [attach_path(Path(path), f"--file {path}") for path in args.file or []]
         pieces += interpolate_parts(raw_prompt, namespace, attach_value)
         notes = [p.note for p in pieces if isinstance(p, (Attachment, Table)) and p.note]
         pieces = [p.text if isinstance(p, Table) else p for p in pieces]

@@ -32,7 +32,7 @@ class _NoError:
         raise PromptError("{_err}: no cell has failed yet in this kernel.")
 
 
-class Errors(dict):  # type: ignore[type-arg]
+class Errors(dict):
     """``Err``: tracebacks by cell number."""
 
     def __missing__(self, key: Any) -> str:
