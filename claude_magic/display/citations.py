@@ -2,8 +2,8 @@
 
 The same passage cited twice keeps its number. A source line quotes the document's text
 and says where it is (pages, characters or blocks, as the API's location says). The quote
-is the document's text, not the author's: in Markdown, every punctuation mark of it is
-escaped, so the one renderer shows it as the text it is.
+is the document's text, not the author's: in Markdown, every character of it that Markdown
+or math could read is escaped, so the one renderer shows it as the text it is.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 __all__ = ["CitationIndex", "source_location"]
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+#: What Markdown (and the renderer's math) could read in a quote placed inside a list item.
+_PUNCTUATION = re.compile(r"([\\`*_\[\]<>$|~&])")
 
 
 def _escape(text: str) -> str:
