@@ -147,7 +147,7 @@ def image_attachment(data: bytes, where: str, *, media_type: str | None = None) 
     if over_size or over_side:
         why = f"{_mb(len(data))}, over the API's 5 MB" if over_size else f"{size[0]}×{size[1]} px, over the API's {MAX_IMAGE_SIDE} px"  # type: ignore[index]
         data, media_type, shape = _downscale(data, where, why)
-        note = f"{where}: image scaled down to {shape} ({why}); the API reads at most {FIT_SIDE} px a side anyway."
+        note = f"{where}: image scaled down to {shape} ({why} limit); the API reads at most {FIT_SIDE} px a side anyway."
     block = {"type": "image", "source": {"type": "base64", "media_type": media_type,
                                          "data": base64.b64encode(data).decode("ascii")}}
     return Attachment("image", block, where, note)

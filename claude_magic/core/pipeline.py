@@ -143,7 +143,9 @@ class Pipeline:
         there is no key, the prompt holds the user's own key or token, or an attachment cannot
         go to this model.
         """
-        refuse_secrets(spec.prompt, spec.system, spec.continue_from)
+        # An attached text file (a .env, a config) is sent as it is: it is checked like the prompt.
+        documents = [a.block["source"]["data"] for a in spec.attachments if a.kind == "text"]
+        refuse_secrets(spec.prompt, spec.system, spec.continue_from, *documents)
         endpoint = endpoint or self.preflight()
         settings = self.settings
         client = self._client_for(endpoint, settings.stall_timeout)

@@ -29,7 +29,8 @@ def source_location(citation: dict[str, Any]) -> str:
     """Where a cited passage is: ``report.pdf, page 2``, ``notes.txt, characters 0–57``."""
     kind = citation.get("type")
     index = citation.get("document_index")
-    title = citation.get("document_title") or (f"document {index + 1}" if isinstance(index, int) else "document")
+    title = " ".join(str(citation.get("document_title") or "").split()) or (
+        f"document {index + 1}" if isinstance(index, int) else "document")
     if kind == "page_location":
         # end_page_number is exclusive, as the API's locations are.
         where = _span("page", int(citation.get("start_page_number", 0)), int(citation.get("end_page_number", 1)) - 1)

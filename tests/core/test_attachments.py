@@ -35,7 +35,23 @@ def test_an_image_over_the_side_limit_is_scaled_down_and_said() -> None:
     data = base64.b64decode(got.block["source"]["data"])
     with Image.open(io.BytesIO(data)) as img:
         assert img.size == (1568, 5)
-    assert got.note and "{wide}: image scaled down to 1568×5 (9000×30 px" in got.note
+    assert got.note and "{wide}: image scaled down to 1568×5 (9000×30 px, over the API's 8000 px limit)" in got.note
+
+
+def test_an_image_over_the_byte_limit_is_scaled_down_to_the_apis_reading_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(att, "MAX_IMAGE_BASE64", 1000)
+    got = att.image_attachment(_png(2000, 1000), "{big}")
+    with Image.open(io.BytesIO(base64.b64decode(got.block["source"]["data"]))) as img:
+        assert img.size == (1568, 784)
+    assert got.note and "over the API's 5 MB limit" in got.note
+
+
+def test_without_pillow_an_oversized_image_is_one_line_saying_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = _png(20, 20)
+    monkeypatch.setattr(att, "MAX_IMAGE_BASE64", 10)
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails, as when it is not installed
+    with pytest.raises(att.AttachmentError, match=r"install Pillow \(pip install 'claude_magic\[rich\]'\)"):
+        att.image_attachment(raw, "{big}")
 
 
 def test_an_image_within_the_limits_is_sent_as_it_is() -> None:

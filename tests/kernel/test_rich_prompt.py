@@ -17,7 +17,7 @@ from PIL import Image
 
 from claude_magic.emulator import _catalog
 
-from conftest import use_script
+from conftest import TEST_KEY, use_script
 from test_claude_cell import assert_one_line_usage_error, messages_posted
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "emulator"))
@@ -125,6 +125,9 @@ def test_bad_inputs_are_one_line_each_send_nothing_and_the_next_cell_works(kerne
     assert_one_line_usage_error(kernel.run("%%claude --file broken.pdf\nRead"), "not a readable PDF")
     assert_one_line_usage_error(kernel.run("%%claude --file data.xlsx\nRead"), ".xlsx files cannot be attached")
     assert_one_line_usage_error(kernel.run("%%claude --cite\nno document here"), "--cite needs a document")
+    (tmp_path / "settings.txt").write_text(f"ANTHROPIC_API_KEY={TEST_KEY}\n")
+    line = assert_one_line_usage_error(kernel.run("%%claude --file settings.txt\nCheck"), "holds the value of")
+    assert TEST_KEY not in line
 
     # The catalogue says this model reads no images (patched in the emulator, served over HTTP).
     original = _catalog.CatalogModel._capabilities
