@@ -67,6 +67,16 @@ def test_bytes_that_are_no_image_stay_text_and_a_pil_image_becomes_png() -> None
     assert isinstance(got, att.Attachment) and got.block["source"]["media_type"] == "image/png"
 
 
+def test_an_ipython_image_is_sent_from_its_bytes_and_a_url_only_one_is_one_line() -> None:
+    from IPython.display import Image as IPImage
+
+    raw = _png(4, 4)
+    got = att.attach_value(IPImage(data=raw), "shown")
+    assert isinstance(got, att.Attachment) and base64.b64decode(got.block["source"]["data"]) == raw
+    with pytest.raises(att.AttachmentError, match=r"\{remote\}: this IPython Image has no bytes"):
+        att.attach_value(IPImage(url="http://127.0.0.1/x.png"), "remote")
+
+
 def test_a_table_is_capped_by_characters_and_says_so() -> None:
     frame = pd.DataFrame({"text": ["x" * 90] * 200})
     text, note = att.table_text(frame, "df", max_rows=50, max_chars=1000)
