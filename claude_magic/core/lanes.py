@@ -61,7 +61,7 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class Citation:
-    """A cited passage attached to the answer text that streams next."""
+    """A passage the text block just streamed cites (pushed when that block ends)."""
 
     citation: dict[str, Any]
 

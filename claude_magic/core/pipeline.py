@@ -24,6 +24,7 @@ from ..usage.record import UsageRecord
 from . import client as _client
 from .errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
 from .lanes import Ending, Sink, Text, ToolResult
+from .media import MediaSupport, prepare_media
 from .retry import RetryPolicy
 from .session import CellSpec
 from .state import KernelState, kernel_state
@@ -99,6 +100,7 @@ class Pipeline:
     def __init__(self, state: KernelState | None = None, *, client_for: ClientFor | None = None) -> None:
         self._state = state or kernel_state()
         self._client_for = client_for or (lambda endpoint, stall: _client.get_client(endpoint, stall_timeout=stall))
+        self._media = MediaSupport()
 
     @property
     def settings(self) -> Any:
@@ -138,15 +140,21 @@ class Pipeline:
         """Stream one turn (every round of tool calls) into ``sink`` and conclude it.
 
         Raises a :class:`UserError` before anything is sent or shown when the budget is spent,
-        there is no key, or the prompt holds the user's own key or token.
+        there is no key, the prompt holds the user's own key or token, or an attachment cannot
+        go to this model.
         """
-        refuse_secrets(spec.prompt, spec.system, spec.continue_from)
+        # An attached text file (a .env, a config) is sent as it is: it is checked like the prompt.
+        documents = [a.block["source"]["data"] for a in spec.attachments if a.kind == "text"]
+        refuse_secrets(spec.prompt, spec.system, spec.continue_from, *documents)
         endpoint = endpoint or self.preflight()
         settings = self.settings
         client = self._client_for(endpoint, settings.stall_timeout)
         params = request_params(spec, messages)
         if toolbox is not None:
             params["tools"] = toolbox.definitions()
+        if spec.attachments:
+            await prepare_media(spec.parts, params, client=client, endpoint=endpoint.base_url, model=spec.model,
+                                support=self._media)
         turn = TurnResult()
         sink.begin()
         if spec.continue_from:

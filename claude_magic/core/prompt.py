@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..exceptions import PromptError
 
-__all__ = ["PromptError", "interpolate"]
+__all__ = ["PromptError", "interpolate", "interpolate_parts"]
 
 # str() of an object that defines no __str__ or __repr__: nothing the model could use.
 _DEFAULT_REPR = re.compile(r"<.+ at 0x[0-9A-Fa-f]+>+", re.DOTALL)
@@ -27,7 +27,22 @@ _CONVERSIONS: dict[str, Callable[[Any], str]] = {"r": repr, "s": str, "a": ascii
 
 def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
     """Fill ``{name}`` fields of ``template`` from ``namespace`` (see the module docstring)."""
-    out: list[str] = []
+    return "".join(_pieces(template, namespace, None))
+
+
+def interpolate_parts(template: str, namespace: Mapping[str, Any], attach: Attach) -> list[Any]:
+    """Like :func:`interpolate`, but a plain ``{name}`` (no ``!r``, no ``:spec``) whose value
+    ``attach(value, name)`` turns into something (an image, a table) is kept as that object:
+    the result is the template's text pieces with those objects between them, in order."""
+    return _pieces(template, namespace, attach)
+
+
+#: Turns a field's value into a prompt part, or returns None to leave it to its text.
+Attach = Callable[[Any, str], Any]
+
+
+def _pieces(template: str, namespace: Mapping[str, Any], attach: Attach | None) -> list[Any]:
+    out: list[Any] = []
     i, n = 0, len(template)
     while i < n:
         ch = template[i]
@@ -46,9 +61,15 @@ def interpolate(template: str, namespace: Mapping[str, Any]) -> str:
             break
         group = template[i : end + 1]
         field = _parse_field(group)
-        out.append(group if field is None else _fill(*field, namespace))
+        if field is None:
+            out.append(group)
+        else:
+            name, conversion, spec = field
+            value = _lookup(name, namespace)
+            part = attach(value, name) if attach is not None and conversion is None and not spec else None
+            out.append(part if part is not None else _fill(name, conversion, spec, namespace, value))
         i = end + 1
-    return "".join(out)
+    return out
 
 
 def _matching_brace(text: str, start: int) -> int | None:
@@ -99,8 +120,7 @@ def _index_key(key: Any) -> Any:
     return key
 
 
-def _fill(name: str, conversion: str | None, spec: str, namespace: Mapping[str, Any]) -> str:
-    value = _lookup(name, namespace)
+def _fill(name: str, conversion: str | None, spec: str, namespace: Mapping[str, Any], value: Any) -> str:
     where = "{" + name + "}"
     if conversion is not None:
         value = _CONVERSIONS[conversion](value)
@@ -108,6 +128,8 @@ def _fill(name: str, conversion: str | None, spec: str, namespace: Mapping[str, 
         spec = interpolate(spec, namespace)
     try:
         text = format(value, spec)
+    except PromptError:
+        raise  # a value that explains itself
     except Exception as exc:  # noqa: BLE001 - any __format__/__str__ failure, reported in one line
         detail = f"format spec {spec!r} does not apply to " if spec else "str() failed for "
         raise PromptError(
@@ -145,6 +167,8 @@ def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
             key = _index_key(key)
             try:
                 value = value[key]
+            except PromptError:
+                raise
             except Exception as exc:  # noqa: BLE001 - __getitem__ may raise anything
                 raise PromptError(
                     f"{{{name}}}: {path} ({type(value).__name__}) has no item [{key!r}] "

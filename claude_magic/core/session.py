@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .attachments import Attachment
 from .conversation import Conversation
 
 __all__ = ["KernelSession", "CellSpec"]
@@ -30,6 +31,14 @@ class CellSpec:
     cell_key: str = ""
     #: An assistant prefix to continue from (%claude_retry --continue).
     continue_from: str | None = None
+    #: The prompt as text pieces and attachments, in order (empty: ``prompt`` is all text).
+    parts: tuple[Any, ...] = ()
+    #: --code: the answer's Python code goes into a new cell.
+    code: bool = False
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return [part for part in self.parts if isinstance(part, Attachment)]
 
 
 @dataclass

@@ -17,7 +17,7 @@ import anthropic
 from ..usage.record import TokenCounts
 from .accumulate import MessageAccumulator
 from .errors import is_retryable, status_name
-from .lanes import Notice, Sink, Text, Thinking, ToolInput
+from .lanes import Citation, Notice, Sink, Text, Thinking, ToolInput
 from .retry import RetryPolicy
 
 __all__ = ["RoundResult", "RoundStreamer"]
@@ -177,8 +177,13 @@ class RoundStreamer:
         result.content = acc.content()
 
     def _push_block_lane(self, acc: MessageAccumulator, event: Any) -> None:
-        """Thinking and tool input as their own lanes (text went out above)."""
+        """Thinking, tool input and citations as their own lanes (text went out above)."""
         block = acc.blocks.get(event.index)
+        if block is not None and block.type == "text" and event.type == "content_block_stop":
+            # After the text they cite, so a display can put its marker right behind it.
+            for citation in block.citations:
+                self._sink.push(Citation(citation))
+            return
         if block is None or block.type not in ("tool_use", "thinking", "redacted_thinking"):
             return
         self.result.other_content_shown = True

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from ..usage.pricing import cost_usd
 from ..usage.record import TokenCounts, UsageRecord
+from .attachments import describe
 from .session import CellSpec
 from .stream import RoundResult
 
@@ -58,6 +59,7 @@ class TurnResult:
             started_at=self.started_at,
             retries=sum(r.attempts - 1 for r in rounds if r.attempts > 1),
             rounds=[_round_figures(r) for r in rounds] if len(rounds) > 1 else [],
+            attachments=describe(spec.attachments),
         )
 
 

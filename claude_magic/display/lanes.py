@@ -16,6 +16,7 @@ import re
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
 from ..secrets import redact
+from .citations import CitationIndex
 
 __all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
@@ -46,9 +47,13 @@ def tool_call(name: str, raw_input: str) -> str:
 class LaneRenderer:
     """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript."""
 
+    #: The transcript is shown as plain text (a terminal, the "text" display), not Markdown.
+    plain_text = False
+
     def __init__(self) -> None:
         self._transcript: list[str] = []
         self._tool_input_shown_at = 0.0
+        self._citations = CitationIndex()
 
     # -- what a display implements ---------------------------------------------------------
     def text(self, delta: str) -> None:
@@ -79,6 +84,8 @@ class LaneRenderer:
             self.on_citation(lane)
 
     def end(self, ending: Ending) -> None:
+        if self._citations:
+            self.append(self._citations.sources(markdown=not self.plain_text))
         self.finish(self.transcript, footer=ending.footer, error=ending.error)
 
     @property
@@ -119,5 +126,7 @@ class LaneRenderer:
         """Not shown by default."""
 
     def on_citation(self, lane: Citation) -> None:
-        """Not shown by default."""
+        """A numbered marker behind the cited text; the sources end the answer (see ``end``)."""
+        number = self._citations.number(lane.citation)
+        self.append(self._citations.marker(number, markdown=not self.plain_text))
 

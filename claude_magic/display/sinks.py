@@ -101,6 +101,7 @@ class MarkdownSink(LaneRenderer):
             display = ipython_display
         self._display = display
         self._markdown = markdown
+        self.plain_text = not markdown
         self._shown = ""
         self._notice = ""
         self._handle: Any = None
@@ -147,6 +148,8 @@ class MarkdownSink(LaneRenderer):
 
 class TerminalSink(LaneRenderer):
     """Terminal IPython: print each delta as it comes, and never print the answer twice."""
+
+    plain_text = True
 
     def __init__(self, *, stream: TextIO | None = None) -> None:
         super().__init__()

@@ -17,6 +17,7 @@ from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.state import KernelState
 from ..display.choose import choose_sink
+from ..display.code_blocks import python_code
 from ..display.lanes import tool_call
 from ..exceptions import UserError
 from ..secrets import redact
@@ -77,8 +78,20 @@ class CellRunner:
             self._shell.user_ns[spec.out] = text
         session.last_spec = spec
         session.last_partial = text
+        if spec.code and outcome.interrupt is None:
+            self._code_below(text)
         outcome.raise_interrupt()
         return text
+
+    def _code_below(self, answer: str) -> None:
+        """--code: the answer's Python into a new cell below (never run); a terminal prints it."""
+        code = python_code(answer)
+        if not code:
+            print("--code: the answer has no Python code block; no cell was added.")
+        elif in_kernel(self._shell):
+            self._shell.set_next_input(code, replace=False)
+        else:
+            print(f"--code: the answer's Python, ready to copy:\n\n{code}")
 
     def _toolbox(self, spec: CellSpec) -> Any:
         names = spec.tools if spec.tools is not None else self._state.settings.tools

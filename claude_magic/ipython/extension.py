@@ -101,9 +101,15 @@ def _learn_count_offset(result: Any) -> None:
         _magics.learn_count_offset(getattr(result, "execution_count", None))
 
 
+def _record_error(result: Any) -> None:
+    if _magics is not None:
+        _magics.errors.record(result)
+
+
 _EVENTS = (
     ("pre_run_cell", _note_cell),
     ("post_run_cell", _learn_count_offset),
+    ("post_run_cell", _record_error),
     ("pre_execute", _enter_cell),
     ("post_execute", _leave_cell),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import IPython
@@ -19,11 +20,12 @@ from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, de
 from ..core.session import CellSpec, KernelSession
 from ..core.settings import DEFAULTS
 from ..core.state import kernel_state
-from ..exceptions import PromptError
+from ..exceptions import UserError
 from ..usage.log import default_log_path
 from .cell import CellRunner
 from .frontend import in_kernel
-from ..core.prompt import interpolate
+from ..core.prompt import interpolate_parts
+from .tracebacks import ErrorLog
 
 __all__ = ["ClaudeMagic"]
 
@@ -81,6 +83,7 @@ class ClaudeMagic(Magics):
         self._cell_id: str | None = None
         self._count_at_pre_run: int | None = None
         self._count_offset = 1 if IPython.version_info >= (9,) else 0
+        self.errors = ErrorLog(shell)
 
     @property
     def _ip(self) -> Any:
@@ -103,6 +106,9 @@ class ClaudeMagic(Magics):
     @argument("--tools", metavar="NAMES", help="Comma-separated functions from your namespace the model may call.")
     @argument("--confirm", action="store_true", help="Ask before each tool call.")
     @argument("--raw", action="store_true", help="Show the stream's raw events live as a table.")
+    @argument("--file", action="append", metavar="PATH", help="Attach a PDF, text file or image (repeatable).")
+    @argument("--cite", action="store_true", help="Turn on citations for the attached documents; sources end the answer.")
+    @argument("--code", action="store_true", help="Put the answer's Python code into a new cell below (never run).")
     @argument("--map", metavar="VAR", help="Ask the cell (a template of {column} names) of every row of VAR.")
     @argument("--job", metavar="NAME", help="Name of the --map job (resumes it; a changed template is refused).")
     @argument("--concurrency", type=int, help="--map: requests in flight at once (default: ClaudeMagic.map_concurrency).")
@@ -156,8 +162,8 @@ class ClaudeMagic(Magics):
         if cell is not None and args.prompt:
             raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
         try:
-            prompt = interpolate(raw_prompt, self._ip.user_ns).strip()
-        except PromptError as exc:
+            prompt, parts = self._prompt_parts(raw_prompt, args)
+        except UserError as exc:
             raise UsageError(str(exc)) from None
         if not prompt:
             raise UsageError("The prompt is empty: write it in the cell under %%claude, or after %claude.")
@@ -183,7 +189,29 @@ class ClaudeMagic(Magics):
             confirm=args.confirm,
             cell=self.current_cell_number(),
             cell_key=self._cell_id or raw_prompt.strip(),
+            parts=parts,
+            code=args.code,
         )
+
+    def _prompt_parts(self, raw_prompt: str, args: Any) -> tuple[str, tuple[Any, ...]]:
+        """The prompt's text, and its parts when it attaches anything (images, documents)."""
+        from ..core.attachments import Attachment, Table, attach_path, attach_value
+
+        namespace = self.errors.namespace(self._ip.user_ns)
+        pieces: list[Any] = [attach_path(Path(path), f"--file {path}") for path in args.file or []]
+        pieces += interpolate_parts(raw_prompt, namespace, attach_value)
+        notes = [p.note for p in pieces if isinstance(p, (Attachment, Table)) and p.note]
+        pieces = [p.text if isinstance(p, Table) else p for p in pieces]
+        if args.cite:
+            if not any(isinstance(p, Attachment) and p.kind != "image" for p in pieces):
+                raise UsageError("--cite needs a document: attach a PDF or text file with {a_path} or --file PATH.")
+            pieces = [p.cited() if isinstance(p, Attachment) else p for p in pieces]
+        # The conversation keeps the text; an attachment goes with its own cell only.
+        prompt = "".join(f"[{p.kind}: {p.where}]" if isinstance(p, Attachment) else p for p in pieces).strip()
+        for note in notes:
+            print(note)
+        has_media = any(isinstance(p, Attachment) for p in pieces)
+        return prompt, tuple(pieces) if has_media else ()
 
     # -- the small magics ----------------------------------------------------------------
     @line_magic

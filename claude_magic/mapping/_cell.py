@@ -12,7 +12,7 @@ from ._rows import MapError
 __all__ = ["check_map_flags", "jobs_command", "run_map_cell"]
 
 _MAP_ONLY = ("job", "concurrency", "batch", "estimate", "budget", "resubmit")
-_NOT_WITH_MAP = ("tools", "confirm", "raw", "new", "once")
+_NOT_WITH_MAP = ("tools", "confirm", "raw", "new", "once", "file", "cite", "code")
 
 
 def check_map_flags(args: Any) -> None:

@@ -21,16 +21,18 @@ def money(cost: float) -> str:
 def format_footer(record: UsageRecord, *, max_tokens: int | None = None) -> str:
     """One line under the answer. Parts, joined by " · ", each left out when unknown:
 
-    ``MODEL · N in · N out[ · cache N write, N read] · first token S.SS s · S.SS s
+    ``MODEL[ · ATTACHED] · N in · N out[ · cache N write, N read] · first token S.SS s · S.SS s
     · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · interrupted| · error][ · N retries]
     [ · stopped at max_tokens (N)]``
 
     Token counts use thousands separators ("1,234 in"); the cache part appears only when a
-    cache count is non-zero, naming only the non-zero ones. "cost unknown" means
+    cache count is non-zero, naming only the non-zero ones; ATTACHED says what the prompt
+    attached ("2 images, 1 PDF (14 pages)"). "cost unknown" means
     ``record.cost_usd`` is ``None`` (a model with no known price).
     """
     parts = [
         record.model,
+        *([record.attachments] if record.attachments else []),
         f"{count(record.input_tokens)} in",
         f"{count(record.output_tokens)} out",
     ]

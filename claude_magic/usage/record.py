@@ -56,6 +56,8 @@ class UsageRecord(TokenCounts):
     rounds: list[dict[str, Any]] = field(default_factory=list)
     #: The ``--map`` job this request belongs to (None for a plain cell).
     job: str | None = None
+    #: What the prompt attached, e.g. "2 images, 1 PDF (14 pages)"; empty for text alone.
+    attachments: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
