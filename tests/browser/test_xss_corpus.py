@@ -204,7 +204,8 @@ def _check_samples(page: Any, cells: Any, *, typeset: bool) -> None:
         for words in sample.shows:
             assert words in text, (sample.name, words, text)
         if sample.monospace:
-            font = answer.locator("pre").first.evaluate("el => getComputedStyle(el).fontFamily")
+            # The text itself: the <code> inside the <pre>, whatever rules reach either.
+            font = answer.locator("pre > code").first.evaluate("el => getComputedStyle(el).fontFamily")
             assert "mono" in font.lower(), (sample.name, font)
         if typeset and sample.math is not None:
             assert answer.locator("mjx-container").count() == sample.math, (sample.name, answer.inner_html())
