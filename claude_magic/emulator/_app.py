@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +23,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _script
 from ._answer import default_answer, estimate_input_tokens
-from ._catalog import is_known_model, model_info, model_page
+from ._catalog import find_model, is_known_model, model_info, model_page
 from ._events import final_message, new_id, plan_answer, stream_events
 from ._faults import Attempts, error_response, faults_apply, message_schedule, status_response, stream_schedule
+from ._honour import answer_blocks
+from ._prompt_cache import PromptCache
+from ._rate_limits import RateLimited, RateLimiter
 from ._replay import Transcript
-from ._request import RequestError, check_messages_request
 from ._sse import ScheduledResponse
+from ._validate import Refusal, validate
 
 __all__ = ["EmulatorState", "RecordedRequest", "build_app"]
 
@@ -53,6 +57,8 @@ class EmulatorState:
     attempts: Attempts = field(default_factory=Attempts)
     replay: Transcript | None = None
     replay_delay: float | None = None
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     # Set when the server stops, so open streams end instead of holding shutdown up.
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -127,11 +133,16 @@ async def _checked(request: Request, *, need_max_tokens: bool) -> tuple[Recorded
     if request.state.not_json:
         return record, key, _error(request, 400, "invalid_request_error", "request body is not valid JSON")
     try:
-        check_messages_request(
-            record.body, need_max_tokens=need_max_tokens, api_version=record.headers.get("anthropic-version")
+        state = _state(request)
+        validate(
+            record.body,
+            headers=record.headers,
+            script=state.script,
+            count_tokens=not need_max_tokens,
+            any_model=state.replay is not None,  # a transcript answers for whatever model it recorded
         )
-    except RequestError as exc:
-        return record, key, _error(request, 400, "invalid_request_error", str(exc))
+    except Refusal as refusal:
+        return record, key, _error(request, refusal.status, refusal.error_type, refusal.message)
     return record, key, None
 
 
@@ -154,38 +165,52 @@ async def messages(request: Request) -> Response:
             state.replay.steps(state.replay_delay), record=record, closing=state.closing, headers={}
         )
     model: str = body["model"]
-    if (refusal := _unknown_model(request, model)) is not None:
-        return refusal
     script = state.script  # read once: set_script may swap it from another thread
+    limits = script.rate_limits
+    try:
+        state.rate_limiter.admit(limits, input_tokens=estimate_input_tokens(body), max_tokens=body["max_tokens"])
+    except RateLimited as limited:
+        headers = {**limited.headers, "retry-after": str(math.ceil(limited.retry_after))}
+        return error_response(429, "rate_limit_error", limited.message, request_id=request_id, headers=headers)
     rule = script.first_match(body)
     faulty = rule is not None and faults_apply(rule, state.attempts.next(rule))
     if rule is not None and faulty and rule.status is not None:
-        return status_response(rule, key=key, request_id=request_id)
-    specs = list(rule.blocks) if rule is not None and rule.blocks else []
+        fault = status_response(rule, key=key, request_id=request_id)
+        return _with_headers(fault, state.rate_limiter.headers(limits))
+    specs = answer_blocks(body, rule.blocks if rule else [], default_text=default_answer(model, body["messages"]))
+    catalogued = find_model(model)
     answer = plan_answer(
-        specs or [_script.TextBlock(text=default_answer(model, body["messages"]))],
+        specs,
         model=model,
         max_tokens=body["max_tokens"],
         input_tokens=estimate_input_tokens(body),
+        cache=state.prompt_cache.use(body, min_tokens=catalogued.cache_min_tokens if catalogued else 1024),
         stop_sequences=body.get("stop_sequences") or (),
         delta_chars=rule.delta_chars if rule else None,
         json_chunk=rule.json_chunk if rule else 8,
         usage=rule.usage if rule else None,
     )
+    counted = state.rate_limiter.spend_output(limits, answer.output_tokens)
     if body.get("stream"):
         steps = stream_schedule(stream_events(answer), rule, faulty=faulty, key=key)
-        return ScheduledResponse(steps, record=record, closing=state.closing, headers={})
+        return ScheduledResponse(steps, record=record, closing=state.closing, headers=counted)
     deltas = sum(len(block.deltas) for block in answer.blocks)
     steps_before, fault = message_schedule(deltas, rule, faulty=faulty, key=key, request_id=request_id)
     final = fault or JSONResponse(final_message(answer).model_dump(mode="json", exclude_unset=True))
-    return ScheduledResponse(steps_before, record=record, closing=state.closing, headers={}, final=final)
+    return ScheduledResponse(
+        steps_before, record=record, closing=state.closing, headers=counted, final=_with_headers(final, counted)
+    )
+
+
+def _with_headers(response: Response, headers: dict[str, str]) -> Response:
+    for name, value in headers.items():
+        response.headers[name] = value
+    return response
 
 
 async def count_tokens(request: Request) -> Response:
     record, _key, refusal = await _checked(request, need_max_tokens=False)
     if refusal is not None:
-        return refusal
-    if (refusal := _unknown_model(request, record.body["model"])) is not None:
         return refusal
     return JSONResponse({"input_tokens": estimate_input_tokens(record.body)})
 

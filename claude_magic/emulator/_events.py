@@ -7,8 +7,6 @@ truncation and the stop reason; :func:`stream_events` and :func:`final_message` 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import string
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anthropic.types import (
+    CacheCreation,
     InputJSONDelta,
     Message,
     MessageDeltaUsage,
@@ -40,6 +39,8 @@ from pydantic import BaseModel
 
 from . import _script
 from ._answer import split_tokens
+from ._prompt_cache import CacheUsage
+from ._validate import sign_thinking
 
 __all__ = ["Answer", "StreamItem", "final_message", "new_id", "plan_answer", "sse", "stream_events"]
 
@@ -52,12 +53,6 @@ ContentModel = TextBlock | ThinkingBlock | ToolUseBlock
 def new_id(prefix: str) -> str:
     """An id shaped like the API's: ``msg_``/``toolu_``/``req_`` plus 24 base62 characters."""
     return prefix + "".join(secrets.choice(_BASE62) for _ in range(24))
-
-
-def _signature(thinking: str) -> str:
-    # Stable for the same thinking text, and long and opaque like a real signature.
-    digest = hashlib.sha512(thinking.encode()).digest()
-    return base64.b64encode(digest + hashlib.sha512(digest).digest()).decode()
 
 
 @dataclass
@@ -82,6 +77,8 @@ class Answer:
     output_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    #: The cache writes by TTL: (5 minutes, 1 hour).
+    cache_creation: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -113,6 +110,7 @@ def plan_answer(
     delta_chars: int | None = None,
     json_chunk: int = 8,
     usage: _script.UsageOverride | None = None,
+    cache: CacheUsage | None = None,
 ) -> Answer:
     """Decide the whole reply: pieces per block, truncation at ``max_tokens``, stop reason.
 
@@ -136,7 +134,7 @@ def plan_answer(
         elif isinstance(spec, _script.ThinkingBlock):
             pieces = split_tokens(spec.thinking, delta_chars)
             sent, truncated = pieces[:budget], len(pieces) > budget
-            signature = spec.signature or _signature(spec.thinking)
+            signature = spec.signature or sign_thinking(spec.thinking)
             deltas: list[DeltaModel] = [ThinkingDelta(type="thinking_delta", thinking=p) for p in sent]
             if not truncated:
                 deltas.append(SignatureDelta(type="signature_delta", signature=signature))
@@ -169,16 +167,22 @@ def plan_answer(
     else:
         stop_reason = "end_turn"
     override = usage or _script.UsageOverride()
+    cache = cache or CacheUsage(input_tokens=input_tokens)
+    written = override.cache_creation_input_tokens
     return Answer(
         id=new_id("msg_"),
         model=model,
         blocks=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
-        input_tokens=override.input_tokens if override.input_tokens is not None else input_tokens,
+        input_tokens=override.input_tokens if override.input_tokens is not None else cache.input_tokens,
         output_tokens=output_tokens,
-        cache_creation_input_tokens=override.cache_creation_input_tokens or 0,
-        cache_read_input_tokens=override.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=written if written is not None else cache.written,
+        cache_read_input_tokens=(
+            override.cache_read_input_tokens if override.cache_read_input_tokens is not None else cache.read
+        ),
+        # A script's own write count is reported as 5-minute writes, the API's default TTL.
+        cache_creation=(written, 0) if written is not None else (cache.written_5m, cache.written_1h),
     )
 
 
@@ -208,6 +212,10 @@ def _message(answer: Answer, content: list[Any], *, done: bool) -> Message:
             output_tokens=answer.output_tokens if done else 1,
             cache_creation_input_tokens=answer.cache_creation_input_tokens,
             cache_read_input_tokens=answer.cache_read_input_tokens,
+            cache_creation=CacheCreation(
+                ephemeral_5m_input_tokens=answer.cache_creation[0], ephemeral_1h_input_tokens=answer.cache_creation[1]
+            ),
+            service_tier="standard",
         ),
     )
 

@@ -96,6 +96,8 @@ def status_response(rule: Rule, *, key: str | None, request_id: str) -> JSONResp
         headers["retry-after"] = f"{rule.retry_after:g}"
     if rule.retry_after_ms is not None:
         headers["retry-after-ms"] = str(rule.retry_after_ms)
+    if rule.status == 429 and rule.retry_after is None:
+        headers["retry-after"] = "1"  # the API sends it with every 429
     message = _message(rule, _DEFAULT_MESSAGES[error_type], key)
     return error_response(rule.status, error_type, message, request_id=request_id, headers=headers)
 

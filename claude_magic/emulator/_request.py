@@ -47,8 +47,9 @@ def check_messages_request(body: Any, *, need_max_tokens: bool = True, api_versi
     if need_max_tokens:
         if "max_tokens" not in body:
             raise RequestError("max_tokens: Field required")
-        if not _is_int(body["max_tokens"]) or body["max_tokens"] < 1:
-            raise RequestError("max_tokens: Input should be an integer greater than or equal to 1")
+        # 0 is allowed: it warms the prompt cache without generating anything.
+        if not _is_int(body["max_tokens"]) or body["max_tokens"] < 0:
+            raise RequestError("max_tokens: Input should be greater than or equal to 0")
     if "messages" not in body:
         raise RequestError("messages: Field required")
     messages = body["messages"]
@@ -59,8 +60,9 @@ def check_messages_request(body: Any, *, need_max_tokens: bool = True, api_versi
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
             raise RequestError(f"messages.{i}: Input should be an object with `role` and `content`")
-        if message.get("role") not in ("user", "assistant"):
-            raise RequestError(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        # SDK 2.14's MessageParam also has system messages (text only).
+        if message.get("role") not in ("user", "assistant", "system"):
+            raise RequestError(f"messages.{i}.role: Input should be 'user', 'assistant' or 'system'")
         content = message.get("content")
         if isinstance(content, str):
             # The API allows an empty final assistant message (a prefill), nothing else.

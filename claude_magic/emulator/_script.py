@@ -16,6 +16,10 @@ Answer:
   ``delta_chars`` (fixed-size text deltas), ``json_chunk`` (tool JSON fragment size, 8).
 Pacing:
   ``ttft`` (seconds before the first delta), ``tokens_per_second`` (absent: no delay).
+Rate limits (a table beside ``rules``, not in a rule):
+  ``[rate_limits]`` with ``requests_per_minute``, ``input_tokens_per_minute``,
+  ``output_tokens_per_minute``; every reply carries ``anthropic-ratelimit-*`` headers that
+  count down, and a request past a limit gets the API's 429 with ``retry-after``.
 Faults, for the first ``times`` matching attempts (every attempt if absent):
   ``status`` (400 401 403 404 413 429 500 529) with ``retry_after``/``retry_after_ms`` and
   ``message``; ``error_after`` (n deltas, then an overloaded_error event); ``drop_after``
@@ -55,6 +59,7 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 __all__ = [
     "FAULT_STATUSES",
+    "RateLimits",
     "Rule",
     "Script",
     "ScriptError",
@@ -237,10 +242,20 @@ class Rule(_Strict):
         return repr(self.name) if self.name else "<unnamed>"
 
 
+class RateLimits(_Strict):
+    """Per-minute limits ``/v1/messages`` counts down against (absent: a large organization's)."""
+
+    requests_per_minute: int = Field(default=4_000, gt=0)
+    input_tokens_per_minute: int = Field(default=2_000_000, gt=0)
+    output_tokens_per_minute: int = Field(default=400_000, gt=0)
+
+
 class Script(_Strict):
     """An ordered list of rules; the first rule that matches a request answers it."""
 
     rules: list[Rule] = Field(default_factory=list)
+    #: ``[rate_limits]`` in a file: limits the emulator enforces with real 429s.
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -68,11 +68,11 @@ def test_the_sdk_sends_its_key_as_bearer(server: Emulator, client: anthropic.Ant
     ("change", "field"),
     [
         ({"max_tokens": None}, "max_tokens"),
-        ({"max_tokens": 0}, "max_tokens"),
+        ({"max_tokens": -1}, "max_tokens"),
         ({"messages": None}, "messages"),
         ({"messages": []}, "messages"),
         ({"model": None}, "model"),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages.0.role"),
         ({"messages": [{"role": "user", "content": ""}]}, "messages.0.content"),
         ({"messages": [{"role": "user", "content": []}]}, "messages.0.content"),
         ({"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]}, "messages.0.content.0.text"),
@@ -99,8 +99,9 @@ def test_a_body_that_is_not_json_is_refused(http: httpx2.Client) -> None:
 
 def test_an_empty_final_assistant_message_is_a_valid_prefill(http: httpx2.Client) -> None:
     messages = [*user("hi"), {"role": "assistant", "content": ""}]
+    body = {**VALID, "model": "claude-haiku-4-5", "messages": messages}  # a model that takes prefill
 
-    response = http.post("/v1/messages", json={**VALID, "messages": messages}, headers={"x-api-key": KEY})
+    response = http.post("/v1/messages", json=body, headers={"x-api-key": KEY})
 
     assert response.status_code == 200
 
@@ -133,14 +134,17 @@ def test_count_tokens_refuses_unknown_models(client: anthropic.Anthropic) -> Non
         client.messages.count_tokens(model="nope", messages=user("x"))
 
 
-def test_models_list_pages_through_every_model_the_sdk_knows(client: anthropic.Anthropic) -> None:
-    sdk_models = [m for member in get_args(Model) for m in get_args(member) if isinstance(m, str)]
+def test_models_list_pages_newest_first_through_every_model_the_sdk_knows(client: anthropic.Anthropic) -> None:
+    sdk_models = {m for member in get_args(Model) for m in get_args(member) if isinstance(m, str)}
 
     page = client.models.list(limit=5)
-    listed = [model.id for model in page]  # iterating follows has_more / last_id
+    listed = list(page)  # iterating follows has_more / last_id
 
     assert len(page.data) == 5 and page.has_more
-    assert listed == sdk_models
+    assert [m.created_at for m in listed] == sorted((m.created_at for m in listed), reverse=True)
+    # The list holds each model once, by its own id; the SDK's short aliases resolve to them.
+    assert {m.id for m in listed} | {client.models.retrieve(a).id for a in sdk_models} == {m.id for m in listed}
+    assert {m.id for m in listed} <= sdk_models
     assert all(model.type == "model" and model.display_name.startswith("Claude") for model in page.data)
 
 

@@ -20,7 +20,10 @@ def test_temperature_is_refused_under_the_sdks_own_api_version():
 
 def test_sampling_options_send_temperature_with_the_version_that_takes_it():
     with serve() as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
-        message = client.messages.create(**ASK, **sampling_options(temperature=0.3))
+        # Claude Sonnet 4.6 still takes a temperature; generation 5 and Opus 4.7+ do not.
+        message = client.messages.create(
+            **{**ASK, "model": "claude-sonnet-4-6"}, **sampling_options(temperature=0.3)
+        )
         assert message.stop_reason in ("end_turn", "max_tokens")
         assert server.requests[-1].body["temperature"] == 0.3
         assert server.requests[-1].headers["anthropic-version"] == "2023-06-01"
@@ -32,8 +35,16 @@ def test_prefill_rule_matches_only_a_request_ending_with_an_assistant_turn():
                        {"blocks": [{"type": "text", "text": "Fresh."}]}]}
     with serve(rules) as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
         fresh = client.messages.create(**ASK)
-        continued = client.messages.create(
-            **{**ASK, "messages": [*ASK["messages"], {"role": "assistant", "content": "Partial"}]}
+        continued = client.messages.create(  # Claude Haiku 4.5 still takes a prefill
+            **{**ASK, "model": "claude-haiku-4-5", "messages": [*ASK["messages"], {"role": "assistant", "content": "Partial"}]}
         )
     assert fresh.content[0].text == "Fresh."
     assert continued.content[0].text == " continued."
+
+
+def test_temperature_is_refused_by_a_model_that_deprecated_it():
+    with serve() as server, anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0) as client:
+        with pytest.raises(anthropic.BadRequestError) as raised:
+            client.messages.create(**ASK, **sampling_options(temperature=0.3))
+    assert (raised.value.status_code, raised.value.type) == (400, "invalid_request_error")
+    assert raised.value.api_message == "temperature is deprecated for this model."

@@ -147,7 +147,8 @@ def test_claude_retry_runs_the_failed_cell_again(kernel, emulator):
 
 def test_claude_retry_continue_sends_the_partial_text_as_the_assistant_start(kernel, emulator):
     use_script(emulator, [{"error_after": 4, "times": 1, "blocks": [{"type": "text", "text": TEXT}]}])
-    first = kernel.run("%%claude\nhello")
+    # A model that still takes a prefill: Claude 4.6 and later refuse it, like the API.
+    first = kernel.run("%%claude -m claude-haiku-4-5\nhello")
     partial = first.data("text/plain")[1]
     use_script(emulator, [{"blocks": [{"type": "text", "text": " and the rest."}]}])
     retry = kernel.run("%claude_retry --continue")
