@@ -21,6 +21,7 @@ from ..usage.footer import format_footer
 from ..usage.log import UsageLog
 from ..usage.record import UsageRecord
 from . import client as _client
+from .capabilities import RequestPlan, plan_request
 from .errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
 from .lanes import Ending, Sink, Text, ToolResult
 from .retry import RetryPolicy
@@ -66,11 +67,14 @@ class StopSwitch:
         return await self.task
 
 
-def request_params(spec: CellSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The Messages API request for ``spec`` with these messages (the last is the new prompt)."""
+def request_params(spec: CellSpec, messages: list[dict[str, Any]], plan: RequestPlan | None = None) -> dict[str, Any]:
+    """The Messages API request for ``spec`` with these messages (the last is the new prompt),
+    carrying what ``plan`` decided for the model (thinking, effort, format, cache)."""
     params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
     if spec.system:
         params["system"] = spec.system
+    if plan is not None:
+        plan.apply(params)
     params.update(_client.sampling_options(temperature=spec.temperature))
     return params
 
@@ -86,6 +90,10 @@ class Outcome:
     #: A kernel interrupt caught while streaming: the front end re-raises it once it has
     #: kept the answer, so queued cells abort.
     interrupt: BaseException | None = None
+    #: The assistant turn for the conversation: the text, or signed thinking blocks and the text.
+    content: Any = ""
+    #: With --json: the validated answer (a pydantic instance or a dict), else None.
+    value: Any = None
 
     def raise_interrupt(self) -> None:
         if self.interrupt is not None:
@@ -120,6 +128,19 @@ class Pipeline:
             detail = f" ({redact(str(exc))})" if str(exc) else ""
             raise MissingKeyError(MISSING_KEY_MESSAGE + detail) from None
 
+    async def plan(self, spec: CellSpec, endpoint: _client.Endpoint) -> RequestPlan:
+        """What ``spec`` sends on its model, from the model's capabilities (asked once per
+        endpoint and model); a :class:`UserError` line when an option does not fit the model."""
+        settings = self.settings
+        client = self._client_for(endpoint, settings.stall_timeout)
+        cache = self._state.capabilities
+        key = endpoint.cache_key()
+        caps = await cache.get(client, key, spec.model)
+        plan = plan_request(spec, caps, cache=spec.cache, cache_ttl=spec.cache_ttl, warn_deprecated=False)
+        if caps is not None and caps.lifecycle == "deprecated" and cache.first_warning(key, spec.model):
+            plan = plan_request(spec, caps, cache=spec.cache, cache_ttl=spec.cache_ttl)
+        return plan
+
     # -- one turn --------------------------------------------------------------------------
     async def run(
         self,
@@ -133,12 +154,14 @@ class Pipeline:
         confirm: Confirm | None = None,
         on_event: EventHandler | None = None,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
+        plan: RequestPlan | None = None,
     ) -> Outcome:
         """Stream one turn (every round of tool calls) into ``sink`` and conclude it."""
         endpoint = endpoint or self.preflight()
         settings = self.settings
+        plan = plan or await self.plan(spec, endpoint)
         client = self._client_for(endpoint, settings.stall_timeout)
-        params = request_params(spec, messages)
+        params = request_params(spec, messages, plan)
         if toolbox is not None:
             params["tools"] = toolbox.definitions()
         turn = TurnResult()
@@ -154,6 +177,8 @@ class Pipeline:
                 interrupt = exc  # a kernel interrupt: finish the turn, then let the caller re-raise
             stop.cancel_step()
         stopped = interrupt is not None or stop.requested.is_set()
+        if plan.warning and turn.note is None:
+            turn.note = plan.warning
         outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt)
         sink.end(Ending(outcome.footer, outcome.error_line))
         return outcome
@@ -235,13 +260,18 @@ class Pipeline:
             )
         else:
             error_line = turn.note
+        value = None
+        if spec.output is not None and status == "ok" and answer:
+            checked = spec.output.check(answer)
+            value = checked.value
+            error_line = checked.error or error_line
         record = turn.record(spec, status=status, error=error_type(exc) if status == "error" and exc else None,
                              prices=settings.prices)
         self._state.history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record, max_tokens=spec.max_tokens)
         return Outcome(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text,
-                       interrupt=interrupt)
+                       interrupt=interrupt, content=turn.assistant_content(text), value=value)
 
     def _write_log(self, record: UsageRecord) -> str | None:
         path = self.settings.usage_log

@@ -1,10 +1,12 @@
 """Default renderings of the core's content lanes, shared by every display.
 
 A display inherits :class:`LaneRenderer` and implements three primitives: ``text`` (append
-answer text), ``notice`` (a transient status line) and ``finish`` (the final output). Each lane
-then renders through them by default, and a display that knows better overrides one lane's
-``on_...`` method. The renderer keeps the transcript (answer text plus tool lines) that the
-final output shows, so every display ends with the same text.
+answer text), ``notice`` (a transient status line) and ``finish`` (the final output), and
+for thinking two more: ``thinking`` (append thinking text, shown apart above the answer) and
+``fold_thinking`` (the answer has started: fold the thinking away). Each lane then renders
+through them by default, and a display that knows better overrides one lane's ``on_...``
+method. The renderer keeps the transcripts (answer text plus tool lines, and the thinking)
+that the final output shows, so every display ends with the same text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
+from .thinking import thinking_text
 
 __all__ = ["LaneRenderer", "short"]
 
@@ -32,6 +35,8 @@ class LaneRenderer:
 
     def __init__(self) -> None:
         self._transcript: list[str] = []
+        self._thinking: list[str] = []
+        self._thinking_folded = False
         self._tool_input_shown_at = 0.0
 
     # -- what a display implements ---------------------------------------------------------
@@ -43,6 +48,12 @@ class LaneRenderer:
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         raise NotImplementedError
+
+    def thinking(self, delta: str) -> None:
+        """Show thinking text apart from the answer (a display without a thinking area: nothing)."""
+
+    def fold_thinking(self) -> None:
+        """The answer has started: fold the thinking away."""
 
     # -- the Sink protocol -----------------------------------------------------------------
     def begin(self) -> None:
@@ -69,6 +80,11 @@ class LaneRenderer:
     def transcript(self) -> str:
         return "".join(self._transcript)
 
+    @property
+    def thinking_transcript(self) -> str:
+        """Every thinking text of the turn (notes where the API sent none), for the final output."""
+        return "".join(self._thinking)
+
     # -- lanes -----------------------------------------------------------------------------
     def append(self, text: str) -> None:
         """Text that belongs to the answer as shown: on screen now and in the final output."""
@@ -76,6 +92,9 @@ class LaneRenderer:
         self.text(text)
 
     def on_text(self, lane: Text) -> None:
+        if self._thinking and not self._thinking_folded:
+            self._thinking_folded = True
+            self.fold_thinking()
         self.append(lane.text)
 
     def on_notice(self, lane: Notice) -> None:
@@ -99,7 +118,14 @@ class LaneRenderer:
         self.append(f"> ↳ {mark}{short(lane.display)}\n\n")
 
     def on_thinking(self, lane: Thinking) -> None:
-        """Not shown by default."""
+        text = thinking_text(lane)
+        if not text:
+            return
+        if self._thinking_folded and self._thinking:
+            text = "\n\n" + text  # a later round's thinking, after answer text: a new paragraph
+        self._thinking_folded = False
+        self._thinking.append(text)
+        self.thinking(text)
 
     def on_citation(self, lane: Citation) -> None:
         """Not shown by default."""

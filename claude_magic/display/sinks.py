@@ -42,14 +42,20 @@ def error_bundle(error: str) -> dict[str, str]:
 
 
 def show_final(
-    text: str, *, footer: str, error: str | None, markdown: bool = True, display: Callable[..., Any] | None = None
+    text: str, *, footer: str, error: str | None, markdown: bool = True, display: Callable[..., Any] | None = None,
+    thinking: str = "",
 ) -> None:
-    """How every kernel sink ends: the answer, the footer, the error line, each a new output,
-    so a notebook saves alike whichever sink showed the stream."""
+    """How every kernel sink ends: the answer, its thinking (collapsed), the footer, the error
+    line, each a new output, so a notebook saves alike whichever sink showed the stream."""
     if display is None:
         from IPython.display import display
     if text:
         display(answer_bundle(text, markdown=markdown), raw=True)
+    if thinking.strip():
+        from .thinking import SUMMARY, thinking_bundle
+
+        bundle = thinking_bundle(thinking) if markdown else {"text/plain": f"{SUMMARY}:\n{thinking.strip()}"}
+        display(bundle, raw=True)
     if footer:
         display(footer_bundle(footer), raw=True)
     if error:
@@ -82,9 +88,12 @@ class MarkdownSink(LaneRenderer):
         self._display = display
         self._markdown = markdown
         self._shown = ""
+        self._thought = ""  # the thinking shown so far
+        self._folded = False
         self._notice = ""
         self._handle: Any = None
         self._coalescer = Coalescer(self._repaint, interval=interval)
+        self._thinking_coalescer = Coalescer(self._repaint_thinking, interval=interval)
         self._min_interval = interval
 
     def begin(self) -> None:
@@ -98,28 +107,62 @@ class MarkdownSink(LaneRenderer):
         self._coalescer.drain()
         self._update()
 
+    def thinking(self, delta: str) -> None:
+        if self._folded:
+            self._folded = False
+            self._update()
+        self._thinking_coalescer.push(delta)
+
+    def fold_thinking(self) -> None:
+        self._thinking_coalescer.drain()
+        self._folded = True
+        self._update()
+
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._coalescer.cancel()
+        self._thinking_coalescer.cancel()
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
-        show_final(text, footer=footer, error=error, markdown=self._markdown, display=self._display)
+        show_final(text, footer=footer, error=error, markdown=self._markdown, display=self._display,
+                   thinking=self.thinking_transcript)
 
     def _repaint(self, batch: str) -> None:
         self._shown += batch
         self._update()
+        self._keep_budget()
+
+    def _repaint_thinking(self, batch: str) -> None:
+        self._thought += batch
+        self._update()
+        self._keep_budget()
+
+    def _keep_budget(self) -> None:
         # Keep full-text repaints under a byte budget: long answers repaint less often.
-        self._coalescer._interval = max(self._min_interval, len(self._shown) / REPAINT_BYTES_PER_S)
+        interval = max(self._min_interval, (len(self._shown) + len(self._thought)) / REPAINT_BYTES_PER_S)
+        self._coalescer._interval = self._thinking_coalescer._interval = interval
 
     def _update(self) -> None:
         if self._handle is None:
             return
         body = self._shown + (f"\n\n*{self._notice}*" if self._notice and self._markdown else "")
-        if self._markdown:
+        if self._markdown and self._thought:
+            # Thinking above the answer, open while it forms, folded once the answer starts.
+            from .markdown import render_html
+            from .thinking import thinking_bundle
+
+            html = thinking_bundle(self._thought, open_=not self._folded)["text/html"]
+            bundle = {"text/html": html + render_html(body)}
+        elif self._markdown:
             from .markdown import safe_markdown
 
             bundle = {"text/markdown": safe_markdown(body)}
         else:
-            bundle = {"text/plain": body + (f"\n{self._notice}" if self._notice else "")}
+            from .thinking import SUMMARY
+
+            thought = ""
+            if self._thought:
+                thought = f"{SUMMARY}: {self._thought.strip()}\n\n" if not self._folded else f"{SUMMARY} (folded)\n\n"
+            bundle = {"text/plain": thought + body + (f"\n{self._notice}" if self._notice else "")}
         self._handle.update(bundle, raw=True)
 
 
@@ -131,6 +174,7 @@ class TerminalSink(LaneRenderer):
         self._stream = stream
         self._printed_any = False
         self._notice_shown = False
+        self._in_thinking = False
 
     @property
     def _out(self) -> TextIO:
@@ -138,6 +182,26 @@ class TerminalSink(LaneRenderer):
 
     def begin(self) -> None:
         self._printed_any = False
+
+    def thinking(self, delta: str) -> None:
+        # Dim, and marked, so thinking never reads as the answer.
+        self._clear_notice()
+        if not self._in_thinking:
+            self._out.write(("\n" if self._printed_any else "") + "\x1b[2m💭 ")
+            self._in_thinking = True
+        self._out.write(delta)
+        self._out.flush()
+        self._printed_any = True
+
+    def fold_thinking(self) -> None:
+        self._end_thinking()
+        self._out.write("\n")
+
+    def _end_thinking(self) -> None:
+        if self._in_thinking:
+            self._out.write("\x1b[0m\n")
+            self._in_thinking = False
+            self._printed_any = False
 
     def text(self, delta: str) -> None:
         self._clear_notice()
@@ -158,6 +222,7 @@ class TerminalSink(LaneRenderer):
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._clear_notice()
+        self._end_thinking()
         if self._printed_any:
             self._out.write("\n")
         if error:

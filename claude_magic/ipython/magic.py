@@ -14,10 +14,11 @@ import IPython
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, Union, default
 
 from ..core.session import CellSpec, KernelSession
-from ..core.settings import DEFAULTS
+from ..core.capabilities import EFFORT_LEVELS
+from ..core.settings import DEFAULTS, think_option
 from ..core.state import kernel_state
 from ..exceptions import PromptError
 from ..usage.log import default_log_path
@@ -64,6 +65,19 @@ class ClaudeMagic(Magics):
         config=True
     )
     max_tool_rounds = Int(DEFAULTS.max_tool_rounds, help="Most rounds of tool calls in one cell.").tag(config=True)
+    think = Union(
+        [Bool(), Int()], default_value=DEFAULTS.think,
+        help="Thinking in every cell: False, True (the model's own way: adaptive where it exists, else a "
+        "budget), or a thinking budget in tokens.",
+    ).tag(config=True)
+    effort = CaselessStrEnum(
+        list(EFFORT_LEVELS), default_value=DEFAULTS.effort, allow_none=True,
+        help="output_config.effort for every cell (low, medium, high, xhigh, max); None: the model's default.",
+    ).tag(config=True)
+    cache = Bool(DEFAULTS.cache, help="Prompt caching: conversation requests carry a top-level cache_control, "
+                 "so the history is paid for once.").tag(config=True)
+    cache_ttl = CaselessStrEnum(["5m", "1h"], default_value=DEFAULTS.cache_ttl,
+                                help="How long the prompt cache keeps a prefix: 5m, or 1h (dearer writes).").tag(config=True)
     autoawait_cells = Bool(
         True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
     ).tag(config=True)
@@ -101,6 +115,12 @@ class ClaudeMagic(Magics):
     @argument("--tools", metavar="NAMES", help="Comma-separated functions from your namespace the model may call.")
     @argument("--confirm", action="store_true", help="Ask before each tool call.")
     @argument("--raw", action="store_true", help="Show the stream's raw events live as a table.")
+    @argument("--think", nargs="?", const=-1, type=int, metavar="N",
+              help="Think before answering, shown live (N: a thinking budget in tokens, where the model takes one).")
+    @argument("--effort", choices=EFFORT_LEVELS, help="How hard the model works: low, medium, high, xhigh or max.")
+    @argument("--no-cache", action="store_true", help="Send this cell without prompt caching.")
+    @argument("--json", metavar="NAME", dest="json_name",
+              help="Answer as JSON for this pydantic model, dataclass, TypedDict or JSON-schema dict; -o gets the value.")
     @argument(
         "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
     )
@@ -149,6 +169,12 @@ class ClaudeMagic(Magics):
             raise UsageError("--temperature must be between 0 and 1.")
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        think, budget = think_option(self.think)
+        if args.think is not None:
+            think, budget = True, (None if args.think == -1 else args.think)
+        output = None
+        if args.json_name is not None:
+            output = self._output_schema(args.json_name)
         if args.new:
             self.session.conversation.reset()
         return CellSpec(
@@ -165,7 +191,26 @@ class ClaudeMagic(Magics):
             confirm=args.confirm,
             cell=self.current_cell_number(),
             cell_key=self._cell_id or raw_prompt.strip(),
+            think=think,
+            think_budget=budget,
+            effort=args.effort or self.effort,
+            # A --once cell is never followed by its own prefix: caching it would only pay the write.
+            cache=self.cache and not args.no_cache and not args.once,
+            cache_ttl=self.cache_ttl,
+            output=output,
         )
+
+    def _output_schema(self, name: str) -> Any:
+        from ..core.structured import OutputSchema
+
+        if name not in self._ip.user_ns:
+            raise UsageError(f"--json {name}: no such name; define the pydantic model, dataclass, TypedDict or "
+                             "schema dict first.")
+        try:
+            return OutputSchema.from_object(name, self._ip.user_ns[name])
+        except Exception as exc:  # noqa: BLE001 - StructuredOutputError, or a type pydantic cannot describe
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(message if message.startswith("--json") else f"--json {name}: {message}") from None
 
     # -- the small magics ----------------------------------------------------------------
     @line_magic

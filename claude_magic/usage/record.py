@@ -13,12 +13,17 @@ Status = Literal["ok", "error", "interrupted"]
 
 @dataclass
 class TokenCounts:
-    """The API's four token counts: the one place they are declared."""
+    """The API's token counts: the one place they are declared.
+
+    ``cache_creation_1h_input_tokens`` is the part of ``cache_creation_input_tokens`` written
+    with the 1-hour TTL (the usage's ``cache_creation`` breakdown), priced apart.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
 
     def tokens(self) -> TokenCounts:
         """Just the counts (of a record or a round, which extend this class)."""
@@ -54,6 +59,8 @@ class UsageRecord(TokenCounts):
     retries: int = 0
     #: Per-round figures of a tool loop (each a dict of the token fields); empty for one round.
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    #: Seconds from the first thinking to the first answer text; None when it did not think.
+    thinking_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
