@@ -196,6 +196,7 @@ def _check_conversation(body: Mapping[str, Any], model: CatalogModel | None, scr
                 )
     if messages[-1]["role"] == "assistant":
         _check_prefill(body, messages[-1], model)
+    _check_thinking_turn(body)
 
 
 def _check_signatures(blocks: list[Mapping[str, Any]], i: int, script: _script.Script) -> None:
@@ -214,20 +215,37 @@ def _check_signatures(blocks: list[Mapping[str, Any]], i: int, script: _script.S
             raise _bad(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block")
 
 
-def _check_prefill(body: Mapping[str, Any], last: Mapping[str, Any], model: CatalogModel | None) -> None:
-    if model is not None and not model.prefill:
-        raise _bad(PREFILL_UNSUPPORTED)
-    blocks = _blocks(last)
+def _check_thinking_turn(body: Mapping[str, Any]) -> None:
+    """With thinking on, the assistant turn being continued must start with its thinking block.
+
+    That turn is a prefill (the conversation ends with it) or the tool call the last user
+    message answers with tool results: a tool loop must send the signed thinking back.
+    """
     thinking = body.get("thinking")
-    thinking_on = isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive")
-    if thinking_on and blocks and blocks[0].get("type") not in ("thinking", "redacted_thinking"):
+    if not (isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive")):
+        return
+    messages: list[Mapping[str, Any]] = body["messages"]
+    index = len(messages) - 1
+    if messages[index]["role"] != "assistant":
+        answers_tools = any(b.get("type") == "tool_result" for b in _blocks(messages[index]))
+        if not (answers_tools and index and messages[index - 1]["role"] == "assistant"):
+            return
+        index -= 1
+    blocks = _blocks(messages[index])
+    if blocks and blocks[0].get("type") not in ("thinking", "redacted_thinking"):
         raise _bad(
-            f"messages.{len(body['messages']) - 1}.content.0.type: Expected `thinking` or `redacted_thinking`, "
+            f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, "
             f"but found `{blocks[0].get('type')}`. When `thinking` is enabled, a final `assistant` message must "
             "start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). "
             "We recommend you include thinking blocks from previous turns. To avoid this requirement, disable "
             f"`thinking`. Please consult our documentation at {THINKING_DOCS}"
         )
+
+
+def _check_prefill(body: Mapping[str, Any], last: Mapping[str, Any], model: CatalogModel | None) -> None:
+    if model is not None and not model.prefill:
+        raise _bad(PREFILL_UNSUPPORTED)
+    blocks = _blocks(last)
     if blocks and blocks[-1].get("type") == "text":
         text = str(blocks[-1].get("text", ""))
         if text and text != text.rstrip():

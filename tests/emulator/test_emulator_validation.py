@@ -269,6 +269,39 @@ def test_a_thinking_block_sent_back_unchanged_is_accepted(client: anthropic.Anth
     assert reply.content[0].type == "thinking"
 
 
+def test_a_tool_loop_with_thinking_must_send_the_thinking_block_back(client: anthropic.Anthropic) -> None:
+    first = client.messages.create(
+        model=NO_PREFILL_MODEL,
+        max_tokens=500,
+        messages=user("Weather?"),
+        tools=TOOLS,
+        thinking={"type": "adaptive"},
+        tool_choice={"type": "auto"},
+    )
+    server_call = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}
+    thinking = first.content[0].model_dump()
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]}
+
+    def loop(assistant: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*user("Weather?"), {"role": "assistant", "content": assistant}, result]
+
+    message = refused(
+        client, model=NO_PREFILL_MODEL, messages=loop([server_call]), tools=TOOLS, thinking={"type": "adaptive"}
+    )
+    reply = client.messages.create(
+        model=NO_PREFILL_MODEL,
+        max_tokens=500,
+        messages=loop([thinking, server_call]),
+        tools=TOOLS,
+        thinking={"type": "adaptive"},
+    )
+
+    assert message.startswith(
+        "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`."
+    )
+    assert reply.content[0].type == "thinking"
+
+
 def test_a_modified_thinking_block_is_refused(client: anthropic.Anthropic) -> None:
     turn = _thinking_turn(client)
     turn["content"][0]["thinking"] += " (edited)"
