@@ -55,19 +55,23 @@ class OutputSchema:
         import anthropic
         import pydantic
 
-        if isinstance(target, type) and issubclass(target, pydantic.BaseModel):
-            kind, raw = "pydantic", target.model_json_schema()
-        elif isinstance(target, type) and dataclasses.is_dataclass(target):
-            kind, raw = "dataclass", pydantic.TypeAdapter(target).json_schema()
-        elif _is_typeddict(target):
-            kind, raw = "typeddict", pydantic.TypeAdapter(target).json_schema()
-        elif isinstance(target, dict):
-            kind, raw = "schema", target
-        else:
-            raise StructuredOutputError(
-                f"--json {name}: {name} is a {type(target).__name__}; give a pydantic model, a dataclass, "
-                "a TypedDict or a JSON-schema dict."
-            )
+        try:
+            if isinstance(target, type) and issubclass(target, pydantic.BaseModel):
+                kind, raw = "pydantic", target.model_json_schema()
+            elif isinstance(target, type) and dataclasses.is_dataclass(target):
+                kind, raw = "dataclass", pydantic.TypeAdapter(target).json_schema()
+            elif _is_typeddict(target):
+                kind, raw = "typeddict", pydantic.TypeAdapter(target).json_schema()
+            elif isinstance(target, dict):
+                kind, raw = "schema", target
+            else:
+                raise StructuredOutputError(
+                    f"--json {name}: {name} is a {type(target).__name__}; give a pydantic model, a dataclass, "
+                    "a TypedDict or a JSON-schema dict."
+                )
+        except pydantic.PydanticUserError as exc:
+            # e.g. typing.TypedDict on Python < 3.12: pydantic's own first line says the fix.
+            raise StructuredOutputError(f"--json {name}: {str(exc).splitlines()[0]}") from None
         if raw.get("type", "object") != "object":
             raise StructuredOutputError(f"--json {name}: the answer's schema must describe a JSON object.")
         return cls(name=name, target=target, kind=kind, schema=anthropic.transform_schema(dict(raw)))
