@@ -167,7 +167,9 @@ class Pipeline:
         turn = TurnResult()
         sink.begin()
         if spec.continue_from:
-            sink.push(Text(spec.continue_from))  # the answer so far, which this turn continues
+            # The answer so far, which this turn continues (without the trailing whitespace a
+            # prefill may not end with: the rest brings its own).
+            sink.push(Text(spec.continue_from.rstrip()))
         interrupt: BaseException | None = None
         try:
             await self._rounds(spec, params, turn, client=client, sink=sink, stop=stop, toolbox=toolbox,
@@ -243,7 +245,8 @@ class Pipeline:
         last = turn.rounds[-1] if turn.rounds else RoundResult()
         exc = last.error
         answer = turn.answer_text
-        text = (spec.continue_from or "") + answer if spec.continue_from else answer
+        # A continuation joins as it streamed: its leading space or line break is the seam.
+        text = spec.continue_from.rstrip() + "".join(r.text for r in turn.rounds) if spec.continue_from else answer
         status = "interrupted" if stopped else ("error" if exc is not None else "ok")
         if stopped:
             error_line: str | None = (

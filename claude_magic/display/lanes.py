@@ -37,6 +37,7 @@ class LaneRenderer:
         self._transcript: list[str] = []
         self._thinking: list[str] = []
         self._thinking_folded = False
+        self._last_was_thinking = False
         self._tool_input_shown_at = 0.0
 
     # -- what a display implements ---------------------------------------------------------
@@ -72,6 +73,7 @@ class LaneRenderer:
             self.on_thinking(lane)
         elif isinstance(lane, Citation):
             self.on_citation(lane)
+        self._last_was_thinking = isinstance(lane, Thinking)
 
     def end(self, ending: Ending) -> None:
         self.finish(self.transcript, footer=ending.footer, error=ending.error)
@@ -121,8 +123,8 @@ class LaneRenderer:
         text = thinking_text(lane)
         if not text:
             return
-        if self._thinking_folded and self._thinking:
-            text = "\n\n" + text  # a later round's thinking, after answer text: a new paragraph
+        if self._thinking and not self._last_was_thinking:
+            text = "\n\n" + text  # a later block's thinking (after a tool call or text): a new paragraph
         self._thinking_folded = False
         self._thinking.append(text)
         self.thinking(text)

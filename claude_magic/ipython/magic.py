@@ -115,7 +115,7 @@ class ClaudeMagic(Magics):
     @argument("--tools", metavar="NAMES", help="Comma-separated functions from your namespace the model may call.")
     @argument("--confirm", action="store_true", help="Ask before each tool call.")
     @argument("--raw", action="store_true", help="Show the stream's raw events live as a table.")
-    @argument("--think", nargs="?", const=-1, type=int, metavar="N",
+    @argument("--think", nargs="?", const="", metavar="N",
               help="Think before answering, shown live (N: a thinking budget in tokens, where the model takes one).")
     @argument("--effort", choices=EFFORT_LEVELS, help="How hard the model works: low, medium, high, xhigh or max.")
     @argument("--no-cache", action="store_true", help="Send this cell without prompt caching.")
@@ -154,6 +154,9 @@ class ClaudeMagic(Magics):
 
     def parse_cell(self, line: str, cell: str | None) -> CellSpec:
         args = parse_argstring(self.claude, line)
+        if args.think and not args.think.isdigit():
+            # `%claude --think Why?`: the optional N took the prompt's first word; give it back.
+            args.prompt, args.think = [args.think, *args.prompt], ""
         raw_prompt = cell if cell is not None else " ".join(args.prompt)
         if cell is not None and args.prompt:
             raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
@@ -171,7 +174,7 @@ class ClaudeMagic(Magics):
             raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
         think, budget = think_option(self.think)
         if args.think is not None:
-            think, budget = True, (None if args.think == -1 else args.think)
+            think, budget = True, (int(args.think) if args.think else None)
         output = None
         if args.json_name is not None:
             output = self._output_schema(args.json_name)
