@@ -195,7 +195,7 @@ class Chat(anywidget.AnyWidget):
         self._post({"reset": True})
 
     # -- sending ---------------------------------------------------------------------------------
-    def send(self, content: Any, buffers: Any = None) -> Any:  # type: ignore[override]
+    def send(self, content: Any, buffers: Any = None) -> Any:
         """``chat.send("prompt")``: ask, and return the task that streams the answers.
 
         Await it in a cell (``answers = await chat.send("hi")``): it gives one

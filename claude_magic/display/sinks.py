@@ -47,19 +47,20 @@ def show_final(
 ) -> None:
     """How every kernel sink ends: the answer, its thinking (collapsed), the footer, the error
     line, each a new output, so a notebook saves alike whichever sink showed the stream."""
-    if display is None:
-        from IPython.display import display
-    if text:
-        display(answer_bundle(text, markdown=markdown), raw=True)
-    if thinking.strip():
-        from .thinking import SUMMARY, thinking_bundle
+    from IPython.display import display as ipython_display
 
+    from .thinking import SUMMARY, thinking_bundle
+
+    show: Callable[..., Any] = display or ipython_display
+    if text:
+        show(answer_bundle(text, markdown=markdown), raw=True)
+    if thinking.strip():
         bundle = thinking_bundle(thinking) if markdown else {"text/plain": f"{SUMMARY}:\n{thinking.strip()}"}
-        display(bundle, raw=True)
+        show(bundle, raw=True)
     if footer:
-        display(footer_bundle(footer), raw=True)
+        show(footer_bundle(footer), raw=True)
     if error:
-        display(error_bundle(error), raw=True)
+        show(error_bundle(error), raw=True)
 
 
 #: The live area's first display, the same every time: nbval compares a display_id's first

@@ -100,9 +100,9 @@ def test_a_second_cell_reads_the_cache_and_is_priced_at_the_cache_read_price(ker
     assert record["cache_read_input_tokens"] == written
     assert f"cache {record['cache_creation_input_tokens']:,} write, {written:,} read" in second.all_text
     expected = kernel.value(
-        "claude_magic.usage.pricing.cost_usd('claude-sonnet-4-6', input_tokens={0}, output_tokens={1}, "
-        "cache_creation_input_tokens={2}, cache_read_input_tokens={3})".format(
-            record["input_tokens"], record["output_tokens"], record["cache_creation_input_tokens"], written)
+        f"claude_magic.usage.pricing.cost_usd('claude-sonnet-4-6', input_tokens={record['input_tokens']}, "
+        f"output_tokens={record['output_tokens']}, cache_creation_input_tokens="
+        f"{record['cache_creation_input_tokens']}, cache_read_input_tokens={written})"
     )
     assert record["cost_usd"] == expected
     # The read part costs $0.30 per million, not the $3 input price.
