@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import use_script
 
 from claude_magic.emulator._validate import sign_thinking
@@ -183,3 +185,23 @@ def test_retry_continue_completes_a_dropped_answer_on_a_model_without_prefill(ke
     assert sent[-2] == {"role": "assistant", "content": partial.rstrip()}
     assert retry.data("text/plain")[1] == full  # one answer, joined at the seam
     assert kernel.value("claude_magic.history[-1].status") == "ok"
+
+
+def test_settings_turn_on_thinking_with_a_budget_and_the_one_hour_cache_for_every_cell(kernel, emulator):
+    kernel.run("%config ClaudeMagic.think = 2048")
+    kernel.run("%config ClaudeMagic.cache_ttl = '1h'")
+    kernel.run("context = 'A long and stable notebook context, sent with every cell. ' * 120")
+    run = kernel.run("%%claude\n{context}\nSummarise it.")
+    assert run.status == "ok", run.all_text
+    body = messages_posted(emulator)[-1].body
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert body["max_tokens"] == 1024 + 2048  # the answer keeps its own room
+    assert body["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+    record = last_record(kernel)
+    assert record["cache_creation_1h_input_tokens"] == record["cache_creation_input_tokens"] > 1024
+    at_5m = kernel.value(
+        f"claude_magic.usage.pricing.cost_usd('claude-sonnet-4-6', input_tokens={record['input_tokens']}, "
+        f"output_tokens={record['output_tokens']}, cache_creation_input_tokens={record['cache_creation_input_tokens']})"
+    )
+    # 1-hour writes cost $6 per million on Sonnet 4.6, 5-minute ones $3.75.
+    assert record["cost_usd"] - at_5m == pytest.approx(record["cache_creation_input_tokens"] * (6 - 3.75) / 1e6)
