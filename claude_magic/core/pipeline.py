@@ -181,7 +181,8 @@ class Pipeline:
         stopped = interrupt is not None or stop.requested.is_set()
         if plan.warning and turn.note is None:
             turn.note = plan.warning
-        outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt)
+        outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt,
+                                max_tokens=plan.max_tokens)
         sink.end(Ending(outcome.footer, outcome.error_line))
         return outcome
 
@@ -239,8 +240,10 @@ class Pipeline:
         endpoint: _client.Endpoint,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
         interrupt: BaseException | None = None,
+        max_tokens: int | None = None,
     ) -> Outcome:
-        """Record a finished turn (history and usage log) and say how it ended."""
+        """Record a finished turn (history and usage log) and say how it ended; ``max_tokens``
+        is what the request carried (thinking's room included), for the footer."""
         settings = self.settings
         last = turn.rounds[-1] if turn.rounds else RoundResult()
         exc = last.error
@@ -272,7 +275,7 @@ class Pipeline:
                              prices=settings.prices)
         self._state.history.append(record)
         log_problem = self._write_log(record)
-        footer = format_footer(record, max_tokens=spec.max_tokens)
+        footer = format_footer(record, max_tokens=max_tokens or spec.max_tokens)
         return Outcome(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text,
                        interrupt=interrupt, content=turn.assistant_content(text), value=value)
 
