@@ -84,6 +84,9 @@ class Ending:
 
     footer: str
     error: str | None = None
+    #: The answer as the final output shows it, when it differs from what streamed (--json:
+    #: the validated JSON, pretty-printed); None: what streamed.
+    answer: str | None = None
 
 
 class Sink(Protocol):

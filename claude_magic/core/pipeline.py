@@ -100,6 +100,17 @@ class Outcome:
             raise self.interrupt
 
 
+def _pretty_json(outcome: Outcome) -> str | None:
+    """A validated --json answer, indented in a fenced block for the final output."""
+    if outcome.value is None or outcome.record.rounds:
+        return None  # no validated value, or a tool loop's transcript holds more than the JSON
+    try:
+        data = json.loads(outcome.answer_text)
+    except json.JSONDecodeError:
+        return None
+    return "```json\n" + json.dumps(data, indent=2, ensure_ascii=False) + "\n```"
+
+
 class Pipeline:
     """One per kernel (see :func:`claude_magic.core.state.kernel_state`)."""
 
@@ -183,7 +194,7 @@ class Pipeline:
             turn.note = plan.warning
         outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt,
                                 max_tokens=plan.max_tokens)
-        sink.end(Ending(outcome.footer, outcome.error_line))
+        sink.end(Ending(outcome.footer, outcome.error_line, answer=_pretty_json(outcome)))
         return outcome
 
     async def _rounds(self, spec: CellSpec, params: dict[str, Any], turn: TurnResult, *, client: Any, sink: Sink,

@@ -76,7 +76,8 @@ class LaneRenderer:
         self._last_was_thinking = isinstance(lane, Thinking)
 
     def end(self, ending: Ending) -> None:
-        self.finish(self.transcript, footer=ending.footer, error=ending.error)
+        self.finish(self.transcript if ending.answer is None else ending.answer, footer=ending.footer,
+                    error=ending.error)
 
     @property
     def transcript(self) -> str:
