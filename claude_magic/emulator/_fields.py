@@ -64,13 +64,16 @@ def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+_NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+
+
 def _walk(value: Any, tp: Any, path: str) -> None:
     tp = _strip(tp)
     if value is None:
         return
     if is_typeddict(tp):
         if not isinstance(value, Mapping):
-            return  # wrong types are the shape checks' business
+            raise FieldError(f"{path}: {_NOT_AN_OBJECT}")
         hints, required = _fields(tp)
         for key in value:
             if key not in hints:
@@ -83,10 +86,13 @@ def _walk(value: Any, tp: Any, path: str) -> None:
     origin = get_origin(tp)
     if origin is Union:
         members = [_strip(m) for m in get_args(tp) if m is not type(None)]
+        objects = [m for m in members if is_typeddict(m)]
+        if objects and len(objects) == len(members) and not isinstance(value, Mapping):
+            raise FieldError(f"{path}: {_NOT_AN_OBJECT}")
         if isinstance(value, Mapping):
             if any(get_origin(m) in (dict, collections.abc.Mapping) for m in members):
                 return  # free-form JSON (a tool's input schema) may hold anything
-            _walk_tagged(value, [m for m in members if is_typeddict(m)], path)
+            _walk_tagged(value, objects, path)
         elif isinstance(value, list):
             for member in members:
                 if get_origin(member) in _SEQUENCES or "Sequence" in getattr(get_origin(member), "__name__", ""):
@@ -117,7 +123,14 @@ def _walk_tagged(value: Mapping[str, Any], members: list[Any], path: str) -> Non
                 where = _join(path, tag if tag is not None else literals[0]) if in_path else path
                 _walk(value, member, where)
                 return
-    # An unknown tag: the shape checks and the routes decide; nothing to compare fields with.
+    tag = value.get("type")
+    expected = [lit for member in members for lit in _tags(member, "type")[0]]
+    if isinstance(tag, str) and expected:
+        tags = ", ".join(f"'{lit}'" for lit in expected)
+        raise FieldError(
+            f"{path}: Input tag '{tag}' found using 'type' does not match any of the expected tags: {tags}"
+        )
+    # No tag at all: the shape checks and the routes decide; nothing to compare fields with.
 
 
 @functools.cache

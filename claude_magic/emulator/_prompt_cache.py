@@ -95,7 +95,7 @@ class PromptCache:
     def use(self, body: Mapping[str, Any], *, min_tokens: int) -> CacheUsage:
         """Read and write ``body``'s breakpoints; say how its input tokens split."""
         total = estimate_input_tokens(body)
-        digest = hashlib.sha256(str(body.get("model")).encode())
+        digest = hashlib.sha256(str(body.get("model")).encode("utf-8", "surrogatepass"))
         seen = 0
         boundaries: list[tuple[str, int]] = []  # (prefix digest, tokens up to it) after every block
         breakpoints: list[tuple[int, str]] = []  # (index in boundaries, ttl)

@@ -48,7 +48,8 @@ def _bad(message: str) -> Refusal:
 
 def sign_thinking(thinking: str) -> str:
     """The signature the emulator gives a thinking block: opaque, long, and checkable."""
-    digest = hashlib.sha512(b"claude_magic emulator thinking\0" + thinking.encode()).digest()
+    # surrogatepass: a hostile body may hold lone surrogates, which plain UTF-8 refuses.
+    digest = hashlib.sha512(b"claude_magic emulator thinking\0" + thinking.encode("utf-8", "surrogatepass")).digest()
     return base64.b64encode(digest + hashlib.sha512(digest).digest()).decode()
 
 

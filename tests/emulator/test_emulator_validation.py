@@ -129,6 +129,25 @@ def test_a_field_the_api_does_not_know_is_refused(
     assert message == f"{path}: Extra inputs are not permitted"
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"thinking": "on"}, "thinking: Input should be a valid dictionary or object to extract fields from"),
+        (
+            {"tool_choice": {"type": "sometimes"}},
+            "tool_choice: Input tag 'sometimes' found using 'type' does not match any of the expected tags: "
+            "'auto', 'any', 'tool', 'none'",
+        ),
+    ],
+)
+def test_a_wrong_shape_or_unknown_tag_is_refused_like_pydantic(
+    client: anthropic.Anthropic, change: dict[str, Any], expected: str
+) -> None:
+    message = refused(client, model=NO_PREFILL_MODEL, messages=user("hi"), **change)
+
+    assert message == expected
+
+
 def test_count_tokens_refuses_an_unknown_field_too(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError) as raised:
         client.messages.count_tokens(model=NO_PREFILL_MODEL, messages=[{"role": "user", "content": "x", "name": "n"}])
