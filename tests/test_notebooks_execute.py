@@ -43,6 +43,7 @@ def test_every_lesson_is_here() -> None:
         "03_async_stream.ipynb",
         "04_tool_use.ipynb",
         "05_error_handling.ipynb",
+        "06_thinking_caching_json.ipynb",
         "07_your_data.ipynb",
     ]
 

@@ -124,6 +124,11 @@ class MessageAccumulator:
             value = getattr(usage, name, None)
             if value is not None:
                 self.usage[name] = value
+        # 1-hour cache writes cost more than 5-minute ones: keep their share for the price.
+        breakdown = getattr(usage, "cache_creation", None)
+        hour = getattr(breakdown, "ephemeral_1h_input_tokens", None)
+        if hour is not None:
+            self.usage["cache_creation_1h_input_tokens"] = hour
 
 
 def _json(model: Any) -> dict[str, Any]:

@@ -24,10 +24,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Thinking:
-    """New thinking text; ``redacted`` marks a block the API sent without readable text."""
+    """New thinking text; ``redacted`` marks a block the API sent encrypted, ``omitted`` one it
+    sent with its signature only (``display: "omitted"``): neither has readable text."""
 
     text: str
     redacted: bool = False
+    omitted: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class Ending:
 
     footer: str
     error: str | None = None
+    #: The answer as the final output shows it, when it differs from what streamed (--json:
+    #: the validated JSON, pretty-printed); None: what streamed.
+    answer: str | None = None
 
 
 class Sink(Protocol):

@@ -22,6 +22,7 @@ from ..usage.footer import format_footer
 from ..usage.log import UsageLog
 from ..usage.record import UsageRecord
 from . import client as _client
+from .capabilities import RequestPlan, plan_request
 from .errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error_type, redact
 from .lanes import Ending, Sink, Text, ToolResult
 from .media import MediaSupport, prepare_media
@@ -68,11 +69,14 @@ class StopSwitch:
         return await self.task
 
 
-def request_params(spec: CellSpec, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The Messages API request for ``spec`` with these messages (the last is the new prompt)."""
+def request_params(spec: CellSpec, messages: list[dict[str, Any]], plan: RequestPlan | None = None) -> dict[str, Any]:
+    """The Messages API request for ``spec`` with these messages (the last is the new prompt),
+    carrying what ``plan`` decided for the model (thinking, effort, format, cache)."""
     params: dict[str, Any] = {"model": spec.model, "max_tokens": spec.max_tokens, "messages": messages}
     if spec.system:
         params["system"] = spec.system
+    if plan is not None:
+        plan.apply(params)
     params.update(_client.sampling_options(temperature=spec.temperature))
     return params
 
@@ -88,10 +92,25 @@ class Outcome:
     #: A kernel interrupt caught while streaming: the front end re-raises it once it has
     #: kept the answer, so queued cells abort.
     interrupt: BaseException | None = None
+    #: The assistant turn for the conversation: the text, or signed thinking blocks and the text.
+    content: Any = ""
+    #: With --json: the validated answer (a pydantic instance or a dict), else None.
+    value: Any = None
 
     def raise_interrupt(self) -> None:
         if self.interrupt is not None:
             raise self.interrupt
+
+
+def _pretty_json(outcome: Outcome) -> str | None:
+    """A validated --json answer, indented in a fenced block for the final output."""
+    if outcome.value is None or outcome.record.rounds:
+        return None  # no validated value, or a tool loop's transcript holds more than the JSON
+    try:
+        data = json.loads(outcome.answer_text)
+    except json.JSONDecodeError:
+        return None
+    return "```json\n" + json.dumps(data, indent=2, ensure_ascii=False) + "\n```"
 
 
 class Pipeline:
@@ -123,6 +142,19 @@ class Pipeline:
             detail = f" ({redact(str(exc))})" if str(exc) else ""
             raise MissingKeyError(MISSING_KEY_MESSAGE + detail) from None
 
+    async def plan(self, spec: CellSpec, endpoint: _client.Endpoint) -> RequestPlan:
+        """What ``spec`` sends on its model, from the model's capabilities (asked once per
+        endpoint and model); a :class:`UserError` line when an option does not fit the model."""
+        settings = self.settings
+        client = self._client_for(endpoint, settings.stall_timeout)
+        cache = self._state.capabilities
+        key = endpoint.cache_key()
+        caps = await cache.get(client, key, spec.model)
+        plan = plan_request(spec, caps, cache=spec.cache, cache_ttl=spec.cache_ttl, warn_deprecated=False)
+        if caps is not None and caps.lifecycle == "deprecated" and cache.first_warning(key, spec.model):
+            plan = plan_request(spec, caps, cache=spec.cache, cache_ttl=spec.cache_ttl)
+        return plan
+
     # -- one turn --------------------------------------------------------------------------
     async def run(
         self,
@@ -136,6 +168,7 @@ class Pipeline:
         confirm: Confirm | None = None,
         on_event: EventHandler | None = None,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
+        plan: RequestPlan | None = None,
     ) -> Outcome:
         """Stream one turn (every round of tool calls) into ``sink`` and conclude it.
 
@@ -148,8 +181,9 @@ class Pipeline:
         refuse_secrets(spec.prompt, spec.system, spec.continue_from, *documents)
         endpoint = endpoint or self.preflight()
         settings = self.settings
+        plan = plan or await self.plan(spec, endpoint)
         client = self._client_for(endpoint, settings.stall_timeout)
-        params = request_params(spec, messages)
+        params = request_params(spec, messages, plan)
         if toolbox is not None:
             params["tools"] = toolbox.definitions()
         if spec.attachments:
@@ -158,7 +192,9 @@ class Pipeline:
         turn = TurnResult()
         sink.begin()
         if spec.continue_from:
-            sink.push(Text(spec.continue_from))  # the answer so far, which this turn continues
+            # The answer so far, which this turn continues (without the trailing whitespace a
+            # prefill may not end with: the rest brings its own).
+            sink.push(Text(spec.continue_from.rstrip()))
         interrupt: BaseException | None = None
         try:
             await self._rounds(spec, params, turn, client=client, sink=sink, stop=stop, toolbox=toolbox,
@@ -168,8 +204,11 @@ class Pipeline:
                 interrupt = exc  # a kernel interrupt: finish the turn, then let the caller re-raise
             stop.cancel_step()
         stopped = interrupt is not None or stop.requested.is_set()
-        outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt)
-        sink.end(Ending(outcome.footer, outcome.error_line))
+        if plan.warning and turn.note is None:
+            turn.note = plan.warning
+        outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt,
+                                max_tokens=plan.max_tokens)
+        sink.end(Ending(outcome.footer, outcome.error_line, answer=_pretty_json(outcome)))
         return outcome
 
     async def _rounds(self, spec: CellSpec, params: dict[str, Any], turn: TurnResult, *, client: Any, sink: Sink,
@@ -227,13 +266,16 @@ class Pipeline:
         endpoint: _client.Endpoint,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
         interrupt: BaseException | None = None,
+        max_tokens: int | None = None,
     ) -> Outcome:
-        """Record a finished turn (history and usage log) and say how it ended."""
+        """Record a finished turn (history and usage log) and say how it ended; ``max_tokens``
+        is what the request carried (thinking's room included), for the footer."""
         settings = self.settings
         last = turn.rounds[-1] if turn.rounds else RoundResult()
         exc = last.error
         answer = turn.answer_text
-        text = (spec.continue_from or "") + answer if spec.continue_from else answer
+        # A continuation joins as it streamed: its leading space or line break is the seam.
+        text = spec.continue_from.rstrip() + "".join(r.text for r in turn.rounds) if spec.continue_from else answer
         status = "interrupted" if stopped else ("error" if exc is not None else "ok")
         if stopped:
             error_line: str | None = (
@@ -250,13 +292,18 @@ class Pipeline:
             )
         else:
             error_line = turn.note
+        value = None
+        if spec.output is not None and status == "ok" and answer:
+            checked = spec.output.check(answer)
+            value = checked.value
+            error_line = checked.error or error_line
         record = turn.record(spec, status=status, error=error_type(exc) if status == "error" and exc else None,
                              prices=settings.prices)
         self._state.history.append(record)
         log_problem = self._write_log(record)
-        footer = format_footer(record, max_tokens=spec.max_tokens)
+        footer = format_footer(record, max_tokens=max_tokens or spec.max_tokens)
         return Outcome(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text,
-                       interrupt=interrupt)
+                       interrupt=interrupt, content=turn.assistant_content(text), value=value)
 
     def _write_log(self, record: UsageRecord) -> str | None:
         path = self.settings.usage_log

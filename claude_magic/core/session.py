@@ -35,10 +35,24 @@ class CellSpec:
     parts: tuple[Any, ...] = ()
     #: --code: the answer's Python code goes into a new cell.
     code: bool = False
+    #: Thinking on (--think), with a budget (--think N) where the model takes budgets.
+    think: bool = False
+    think_budget: int | None = None
+    #: output_config.effort (--effort).
+    effort: str | None = None
+    #: Top-level cache_control on the request (ClaudeMagic.cache, --no-cache) and its TTL.
+    cache: bool = False
+    cache_ttl: str = "5m"
+    #: --json NAME: a claude_magic.core.structured.OutputSchema.
+    output: Any = None
 
     @property
     def attachments(self) -> list[Attachment]:
         return [part for part in self.parts if isinstance(part, Attachment)]
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        return None if self.output is None else self.output.schema
 
 
 @dataclass

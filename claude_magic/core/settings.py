@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Settings", "Defaults", "DEFAULTS"]
+__all__ = ["Settings", "Defaults", "DEFAULTS", "think_option", "request_options"]
 
 
 class Settings(Protocol):
@@ -28,6 +28,10 @@ class Settings(Protocol):
     stall_timeout: float
     tools: list[str]
     max_tool_rounds: int
+    think: bool | int
+    effort: str | None
+    cache: bool
+    cache_ttl: str
 
     @property
     def usage_log(self) -> str | None: ...
@@ -47,6 +51,11 @@ class Defaults:
     stall_timeout: float = 60.0
     tools: list[str] = field(default_factory=list)
     max_tool_rounds: int = 10
+    #: False, True (thinking on), or a thinking budget in tokens.
+    think: bool | int = False
+    effort: str | None = None
+    cache: bool = True
+    cache_ttl: str = "5m"
 
     @property
     def usage_log(self) -> str | None:
@@ -57,3 +66,19 @@ class Defaults:
 
 
 DEFAULTS = Defaults()
+
+
+def think_option(value: bool | int | None) -> tuple[bool, int | None]:
+    """``ClaudeMagic.think`` (False, True or a budget) as (thinking on, budget or None)."""
+    if value is None or value is False:
+        return False, None
+    if value is True:
+        return True, None
+    return True, int(value)
+
+
+def request_options(settings: Settings) -> dict[str, Any]:
+    """The CellSpec fields that come from settings alone: thinking, effort, caching."""
+    think, budget = think_option(settings.think)
+    return {"think": think, "think_budget": budget, "effort": settings.effort, "cache": settings.cache,
+            "cache_ttl": settings.cache_ttl}

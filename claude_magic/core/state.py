@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..usage.record import UsageHistory
+from .capabilities import CapabilityCache
 from .session import KernelSession
 from .settings import DEFAULTS, Settings
 
@@ -31,6 +32,8 @@ class KernelState:
     shell: Any = None
     #: A callable giving the current cell's number (set by the IPython layer).
     cell_number: Any = None
+    #: What each model can do, asked once per endpoint and model.
+    capabilities: CapabilityCache = field(default_factory=CapabilityCache)
 
     def current_cell(self) -> int | None:
         return self.cell_number() if self.cell_number is not None else None

@@ -37,6 +37,7 @@ class RoundResult(TokenCounts):
     started: float = 0.0  # clock() when the first attempt was sent
     attempt_started: float = 0.0  # clock() when the attempt that answered was sent
     first_text_at: float | None = None
+    first_thinking_at: float | None = None
     ended: float | None = None
     attempts: int = 0
     error: BaseException | None = None
@@ -56,6 +57,14 @@ class RoundResult(TokenCounts):
     def shown_anything(self) -> bool:
         # Once anything is on screen, a retry would show it twice: no retry past this point.
         return self.first_text_at is not None or self.other_content_shown
+
+    @property
+    def thinking_s(self) -> float | None:
+        """From the first thinking to the first answer text (or the end, if none came)."""
+        if self.first_thinking_at is None:
+            return None
+        until = self.first_text_at if self.first_text_at is not None else self.ended
+        return None if until is None else max(0.0, until - self.first_thinking_at)
 
     @property
     def ttft_s(self) -> float | None:
@@ -194,11 +203,21 @@ class RoundStreamer:
                     self._sink.push(ToolInput(name, event.delta.partial_json, block.raw_json))
             else:
                 self._sink.push(ToolInput(name, "", block.raw_json, done=event.type == "content_block_stop"))
-        elif block.type == "thinking" and event.type == "content_block_delta":
-            if getattr(event.delta, "type", None) == "thinking_delta":
+        elif block.type == "thinking":
+            if event.type == "content_block_delta" and getattr(event.delta, "type", None) == "thinking_delta":
+                self._thinking_started()
                 self._sink.push(Thinking(event.delta.thinking))
+            elif event.type == "content_block_stop" and not "".join(block.thinking):
+                # display "omitted": a signed block with no text.
+                self._thinking_started()
+                self._sink.push(Thinking("", omitted=True))
         elif block.type == "redacted_thinking" and event.type == "content_block_stop":
+            self._thinking_started()
             self._sink.push(Thinking("", redacted=True))
+
+    def _thinking_started(self) -> None:
+        if self.result.first_thinking_at is None:
+            self.result.first_thinking_at = self._clock()
 
     def settle_usage(self) -> None:
         """A stream cut before message_delta only has message_start's placeholder output count

@@ -29,10 +29,26 @@ class TurnResult:
     tool_rounds: int = 0
     #: A line to show when the turn ended for a reason that is not an error (round limit).
     note: str | None = None
+
     @property
     def answer_text(self) -> str:
         """The model's text over every round, without the tool lines (for -o and history)."""
         return "\n\n".join(r.text.strip("\n") for r in self.rounds if r.text.strip())
+
+    def assistant_content(self, text: str) -> str | list[dict[str, Any]]:
+        """The assistant turn a conversation keeps for ``text``: the text alone, or, when the
+        model thought, its signed thinking blocks first (the API checks their signatures and
+        needs them back to go on thinking from where it was)."""
+        for result in reversed(self.rounds):
+            thoughts = [b for b in result.content if b.get("type") in ("thinking", "redacted_thinking")]
+            if thoughts and all(b.get("type") == "redacted_thinking" or b.get("signature") for b in thoughts):
+                return [*thoughts, {"type": "text", "text": text}]
+        return text
+
+    @property
+    def thinking_s(self) -> float | None:
+        times = [r.thinking_s for r in self.rounds if r.thinking_s is not None]
+        return sum(times) if times else None
 
     def record(self, spec: CellSpec, *, status: str, error: str | None, prices: Mapping[str, Any]) -> UsageRecord:
         rounds = self.rounds or [RoundResult()]
@@ -60,6 +76,7 @@ class TurnResult:
             retries=sum(r.attempts - 1 for r in rounds if r.attempts > 1),
             rounds=[_round_figures(r) for r in rounds] if len(rounds) > 1 else [],
             attachments=describe(spec.attachments),
+            thinking_s=self.thinking_s,
         )
 
 

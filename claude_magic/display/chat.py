@@ -31,12 +31,13 @@ from ..core.conversation import Conversation
 from ..core.errors import CHAT_RETRY_HINTS, redact
 from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
+from ..core.settings import request_options
 from ..core.state import kernel_state
 from ..exceptions import UserError
-from ..secrets import refuse_secrets
+from ..secrets import redact_deep, refuse_secrets
 from ..usage.record import UsageRecord
 from .lanes import LaneRenderer
-from .widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
+from .widget import LiveFeed, ThinkingFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
 
@@ -85,6 +86,7 @@ class _AnswerView(LaneRenderer):
         super().__init__()
         self._send = lambda message: chat._post({"answer": answer, **message})
         self._feed = LiveFeed(self._send)
+        self._thinking_feed = ThinkingFeed(self._send)
 
     def begin(self) -> None:
         pass
@@ -92,11 +94,19 @@ class _AnswerView(LaneRenderer):
     def text(self, delta: str) -> None:
         self._feed.push(delta)
 
+    def thinking(self, delta: str) -> None:
+        self._thinking_feed.push(delta)
+
+    def fold_thinking(self) -> None:
+        self._thinking_feed.fold()
+
     def notice(self, line: str) -> None:
         self._send({"notice": line})
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
-        # Everything that arrived stays on screen, its last block rendered.
+        # Everything that arrived stays on screen, its last block rendered (the thinking folded).
+        if self.thinking_transcript:
+            self._thinking_feed.fold()
         self._feed.finish()
         self._send({"notice": "", "footer": footer, "error": error, "done": True})
 
@@ -266,11 +276,19 @@ class Chat(anywidget.AnyWidget):
                       endpoint: Any, cell: int | None) -> ChatAnswer:
         thread = self._threads.setdefault(model if self.compare else None, Conversation())
         spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
-                        temperature=self.temperature, out=None, new=False, once=False, cell=cell)
+                        temperature=self.temperature, out=None, new=False, once=False, cell=cell,
+                        **request_options(pipeline.settings))
         messages = [*thread.messages(), {"role": "user", "content": prompt}]
-        outcome = await pipeline.run(spec, messages, _AnswerView(self, answer), stop=stop, endpoint=endpoint,
-                                     hints=CHAT_RETRY_HINTS)
-        thread.record(answer[0], prompt, redact(outcome.answer_text))  # nothing is recorded for an empty answer
+        view = _AnswerView(self, answer)
+        try:
+            plan = await pipeline.plan(spec, endpoint)
+        except UserError as exc:
+            # An option of ClaudeMagic this model does not take: said under the answer, nothing sent.
+            view.finish("", footer="", error=str(exc))
+            return ChatAnswer(model, "", None, str(exc))
+        outcome = await pipeline.run(spec, messages, view, stop=stop, endpoint=endpoint,
+                                     hints=CHAT_RETRY_HINTS, plan=plan)
+        thread.record(answer[0], prompt, redact_deep(outcome.content))  # nothing is recorded for an empty answer
         outcome.raise_interrupt()
         return ChatAnswer(model, outcome.answer_text, outcome.record, outcome.error_line)
 

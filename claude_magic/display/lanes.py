@@ -1,22 +1,23 @@
 """Default renderings of the core's content lanes, shared by every display.
 
 A display inherits :class:`LaneRenderer` and implements three primitives: ``text`` (append
-answer text), ``notice`` (a transient status line) and ``finish`` (the final output). Each lane
-then renders through them by default, and a display that knows better overrides one lane's
-``on_...`` method. The renderer keeps the transcript (answer text plus tool lines) that the
-final output shows, so every display ends with the same text.
+answer text), ``notice`` (a transient status line) and ``finish`` (the final output), and
+for thinking two more: ``thinking`` (append thinking text, shown apart above the answer) and
+``fold_thinking`` (the answer has started: fold the thinking away). Each lane then renders
+through them by default, and a display that knows better overrides one lane's ``on_...``
+method. The renderer keeps the transcripts (answer text plus tool lines, and the thinking)
+that the final output shows, so every display ends with the same text.
 """
 
 from __future__ import annotations
 
-import time
-
-
 import re
+import time
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
 from ..secrets import redact
 from .citations import CitationIndex
+from .thinking import thinking_text
 
 __all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
@@ -52,6 +53,9 @@ class LaneRenderer:
 
     def __init__(self) -> None:
         self._transcript: list[str] = []
+        self._thinking: list[str] = []
+        self._thinking_folded = False
+        self._last_was_thinking = False
         self._tool_input_shown_at = 0.0
         self._citations = CitationIndex()
 
@@ -64,6 +68,12 @@ class LaneRenderer:
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         raise NotImplementedError
+
+    def thinking(self, delta: str) -> None:
+        """Show thinking text apart from the answer (a display without a thinking area: nothing)."""
+
+    def fold_thinking(self) -> None:
+        """The answer has started: fold the thinking away."""
 
     # -- the Sink protocol -----------------------------------------------------------------
     def begin(self) -> None:
@@ -82,15 +92,22 @@ class LaneRenderer:
             self.on_thinking(lane)
         elif isinstance(lane, Citation):
             self.on_citation(lane)
+        self._last_was_thinking = isinstance(lane, Thinking)
 
     def end(self, ending: Ending) -> None:
         if self._citations:
             self.append(self._citations.sources(markdown=not self.plain_text))
-        self.finish(self.transcript, footer=ending.footer, error=ending.error)
+        self.finish(self.transcript if ending.answer is None else ending.answer, footer=ending.footer,
+                    error=ending.error)
 
     @property
     def transcript(self) -> str:
         return "".join(self._transcript)
+
+    @property
+    def thinking_transcript(self) -> str:
+        """Every thinking text of the turn (notes where the API sent none), for the final output."""
+        return "".join(self._thinking)
 
     # -- lanes -----------------------------------------------------------------------------
     def append(self, text: str) -> None:
@@ -99,6 +116,9 @@ class LaneRenderer:
         self.text(text)
 
     def on_text(self, lane: Text) -> None:
+        if self._thinking and not self._thinking_folded:
+            self._thinking_folded = True
+            self.fold_thinking()
         self.append(lane.text)
 
     def on_notice(self, lane: Notice) -> None:
@@ -123,7 +143,14 @@ class LaneRenderer:
         self.append(f"> ↳ {mark}{short(lane.display)}\n\n")
 
     def on_thinking(self, lane: Thinking) -> None:
-        """Not shown by default."""
+        text = thinking_text(lane)
+        if not text:
+            return
+        if self._thinking and not self._last_was_thinking:
+            text = "\n\n" + text  # a later block's thinking (after a tool call or text): a new paragraph
+        self._thinking_folded = False
+        self._thinking.append(text)
+        self.thinking(text)
 
     def on_citation(self, lane: Citation) -> None:
         """A numbered marker behind the cited text; the sources end the answer (see ``end``)."""

@@ -60,20 +60,25 @@ def error_bundle(error: str) -> dict[str, str]:
 
 
 def show_final(
-    text: str, *, footer: str, error: str | None, markdown: bool = True, display: Callable[..., Any] | None = None
+    text: str, *, footer: str, error: str | None, markdown: bool = True, display: Callable[..., Any] | None = None,
+    thinking: str = "",
 ) -> None:
-    """How every kernel sink ends: the answer, the footer, the error line, each a new output,
-    so a notebook saves alike whichever sink showed the stream."""
-    if display is None:
-        from IPython.display import display as ipython_display
+    """How every kernel sink ends: the answer, its thinking (collapsed), the footer, the error
+    line, each a new output, so a notebook saves alike whichever sink showed the stream."""
+    from IPython.display import display as ipython_display
 
-        display = ipython_display
+    from .thinking import SUMMARY, thinking_bundle
+
+    show: Callable[..., Any] = display or ipython_display
     if text:
-        display(answer_bundle(text, markdown=markdown), raw=True)
+        show(answer_bundle(text, markdown=markdown), raw=True)
+    if thinking.strip():
+        bundle = thinking_bundle(thinking) if markdown else line_bundle(f"{SUMMARY}:\n{thinking.strip()}")
+        show(bundle, raw=True)
     if footer:
-        display(footer_bundle(footer), raw=True)
+        show(footer_bundle(footer), raw=True)
     if error:
-        display(error_bundle(error), raw=True)
+        show(error_bundle(error), raw=True)
 
 
 #: The live area's first display, the same every time: nbval compares a display_id's first
@@ -103,9 +108,12 @@ class MarkdownSink(LaneRenderer):
         self._markdown = markdown
         self.plain_text = not markdown
         self._shown = ""
+        self._thought = ""  # the thinking shown so far
+        self._folded = False
         self._notice = ""
         self._handle: Any = None
         self._coalescer = Coalescer(self._repaint, interval=interval)
+        self._thinking_coalescer = Coalescer(self._repaint_thinking, interval=interval)
         self._min_interval = interval
 
     def begin(self) -> None:
@@ -119,27 +127,59 @@ class MarkdownSink(LaneRenderer):
         self._coalescer.drain()
         self._update()
 
+    def thinking(self, delta: str) -> None:
+        if self._folded:
+            self._folded = False
+            self._update()
+        self._thinking_coalescer.push(delta)
+
+    def fold_thinking(self) -> None:
+        self._thinking_coalescer.drain()
+        self._folded = True
+        self._update()
+
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._coalescer.cancel()
+        self._thinking_coalescer.cancel()
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
-        show_final(text, footer=footer, error=error, markdown=self._markdown, display=self._display)
+        show_final(text, footer=footer, error=error, markdown=self._markdown, display=self._display,
+                   thinking=self.thinking_transcript)
 
     def _repaint(self, batch: str) -> None:
         self._shown += batch
         self._update()
+        self._keep_budget()
+
+    def _repaint_thinking(self, batch: str) -> None:
+        self._thought += batch
+        self._update()
+        self._keep_budget()
+
+    def _keep_budget(self) -> None:
         # Keep full-text repaints under a byte budget: long answers repaint less often.
-        self._coalescer._interval = max(self._min_interval, len(self._shown) / REPAINT_BYTES_PER_S)
+        interval = max(self._min_interval, (len(self._shown) + len(self._thought)) / REPAINT_BYTES_PER_S)
+        self._coalescer._interval = self._thinking_coalescer._interval = interval
 
     def _update(self) -> None:
         if self._handle is None:
             return
         body, notice = redact(self._shown), redact(self._notice)
         if not self._markdown:
-            self._handle.update(line_bundle(body + (f"\n{notice}" if notice else "")), raw=True)
+            from .thinking import SUMMARY
+
+            thought = ""
+            if self._thought:
+                thought = f"{SUMMARY}: {self._thought.strip()}\n\n" if not self._folded else f"{SUMMARY} (folded)\n\n"
+            self._handle.update(line_bundle(redact(thought) + body + (f"\n{notice}" if notice else "")), raw=True)
             return
         # HTML only: nbval ignores updates, and the front end needs nothing else.
         html = render_answer_html(body)
+        if self._thought:
+            # Thinking above the answer, open while it forms, folded once the answer starts.
+            from .thinking import thinking_bundle
+
+            html = thinking_bundle(self._thought, open_=not self._folded)["text/html"] + html
         if notice:
             # The notice may quote model-written tool input: escaped, never parsed.
             html += f'<p class="claude-notice"><em>{escape(notice, quote=False)}</em></p>'
@@ -156,6 +196,7 @@ class TerminalSink(LaneRenderer):
         self._stream = stream
         self._printed_any = False
         self._notice_shown = False
+        self._in_thinking = False
 
     @property
     def _out(self) -> TextIO:
@@ -163,6 +204,26 @@ class TerminalSink(LaneRenderer):
 
     def begin(self) -> None:
         self._printed_any = False
+
+    def thinking(self, delta: str) -> None:
+        # Dim, and marked, so thinking never reads as the answer.
+        self._clear_notice()
+        if not self._in_thinking:
+            self._out.write(("\n" if self._printed_any else "") + "\x1b[2m💭 ")
+            self._in_thinking = True
+        self._out.write(delta)
+        self._out.flush()
+        self._printed_any = True
+
+    def fold_thinking(self) -> None:
+        self._end_thinking()
+        self._out.write("\n")
+
+    def _end_thinking(self) -> None:
+        if self._in_thinking:
+            self._out.write("\x1b[0m\n")
+            self._in_thinking = False
+            self._printed_any = False
 
     def text(self, delta: str) -> None:
         self._clear_notice()
@@ -183,6 +244,7 @@ class TerminalSink(LaneRenderer):
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self._clear_notice()
+        self._end_thinking()
         if self._printed_any:
             self._out.write("\n")
         if error:

@@ -9,6 +9,8 @@
 //   {tail: html, join}          the unfinished tail, rendered, replacing the previous tail;
 //                               join: it goes on with the list the finished blocks end with
 //   {more: text}                raw text appended to the tail (tails too long to resend)
+//   {thinking: {add|tail|more}} the same, for the thinking: a collapsible block above the answer
+//   {fold: true}                the answer has started: fold the thinking away
 // To Python: {rendered: true} once, as soon as this front end has created the area (so the
 // kernel knows it shows widgets; sent from initialize, not from a view's render, because a
 // cell that ends at once replaces its output before any view renders); {stop: true} when the
@@ -34,12 +36,12 @@ function rawTarget(tail) {
   return node;
 }
 
-/** The DOM of one streamed answer: finished blocks, then the tail. */
-export function createLiveBody() {
+/** Finished blocks, then the tail: the DOM of streamed Markdown. */
+function createBlocks(className) {
   // JupyterLab's own styles, so the live text looks like the final output; MathJax is told
-  // to leave it alone, as in the final output (see ANSWER_CLASS in _html.py).
+  // to leave it alone, as in the final output (see ANSWER_CLASS in html.py).
   const element = document.createElement("div");
-  element.className = "claude-live-body jp-RenderedHTMLCommon mathjax_ignore tex2jax_ignore";
+  element.className = `${className} jp-RenderedHTMLCommon mathjax_ignore tex2jax_ignore`;
   const blocks = document.createElement("div");
   const tail = document.createElement("div");
   tail.className = "claude-live-tail";
@@ -70,16 +72,52 @@ export function createLiveBody() {
   };
 }
 
+/** One streamed answer: its thinking (hidden until some arrives; folds), then the answer. */
+export function createLiveBody() {
+  const answer = createBlocks("claude-live-body");
+  const thoughts = createBlocks("claude-live-thinking-body");
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  details.className = "claude-live-thinking";
+  details.hidden = true;
+  details.append(summary, thoughts.element);
+  const element = document.createElement("div");
+  element.append(details, answer.element);
+  const show = (open) => {
+    details.hidden = false;
+    details.open = open;
+    summary.textContent = open ? "Thinking…" : "Thinking";
+  };
+  const thinking = {};
+  for (const name of ["add", "tail", "more"]) {
+    // Shown open when it starts, and again when thinking follows a fold (a tool round).
+    thinking[name] = (...args) => {
+      if (summary.textContent !== "Thinking…") show(true);
+      thoughts[name](...args);
+    };
+  }
+  return { ...answer, element, thinking, fold: () => show(false) };
+}
+
 /**
  * The whole picture of one answer, kept with the model: messages may arrive before any view
  * exists, and a view may be added later (a split notebook), so each view replays it.
  */
 export function createLiveRecord() {
-  return { added: [], tail: "", join: false, more: [] };
+  return { added: [], tail: "", join: false, more: [], thinking: null, folded: false };
 }
 
 /** Apply one message from Python to the record and to every body showing it. */
 export function applyLive(record, msg, bodies) {
+  if (msg.thinking !== undefined) {
+    record.thinking ??= createLiveRecord();
+    record.folded = false;
+    applyLive(record.thinking, msg.thinking, [...bodies].map((body) => body.thinking));
+  }
+  if (msg.fold) {
+    record.folded = true;
+    for (const body of bodies) body.fold();
+  }
   for (const [html, join] of msg.add ?? []) {
     record.added.push([html, join]);
     for (const body of bodies) body.add(html, join);
@@ -98,6 +136,8 @@ export function applyLive(record, msg, bodies) {
 
 /** Show everything the record holds in a new body. */
 export function replayLive(record, body) {
+  if (record.thinking) replayLive(record.thinking, body.thinking);
+  if (record.folded) body.fold();
   for (const [html, join] of record.added) body.add(html, join);
   body.tail(record.tail, record.join);
   for (const text of record.more) body.more(text);

@@ -26,6 +26,7 @@ to ``{"text/plain": ""}`` at the end, before the answer is displayed as HTML.
 from __future__ import annotations
 
 import pathlib
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,7 @@ from .lanes import LaneRenderer
 from .markdown import list_marker, split_blocks
 from .sinks import EMPTY_BUNDLE, show_final
 
-__all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
+__all__ = ["LiveArea", "LiveFeed", "ThinkingFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
 _HERE = pathlib.Path(__file__).parent
 #: A tail (the unfinished block) is re-rendered and resent whole while it is at most this long;
@@ -53,6 +54,18 @@ TAIL_RENDER_LIMIT = 1500
 LIVE_INTERVAL_S = 0.08
 
 
+_COMMENTS = re.compile(r"^[ \t]*(?://[^\n]*|/\*[\s\S]*?\*/[ \t]*)\n", re.MULTILINE)
+
+
+def shipped_source(path: pathlib.Path) -> str:
+    """A front-end file as sent to the browser: its whole-line comments left out.
+
+    The module travels with every live area (IOPub budget: see tests/display/test_widget_traffic.py);
+    its comments are for readers of the file, and stay there.
+    """
+    return _COMMENTS.sub("", path.read_text(encoding="utf-8"))
+
+
 class LiveArea(anywidget.AnyWidget):
     """Shows a streamed answer: finished blocks appended once, the unfinished tail replaced.
 
@@ -60,8 +73,8 @@ class LiveArea(anywidget.AnyWidget):
     on a kernel subshell's thread when the front end uses subshells, so it must be thread-safe.
     """
 
-    _esm = _HERE / "widget.js"
-    _css = _HERE / "widget.css"
+    _esm = shipped_source(_HERE / "widget.js")
+    _css = shipped_source(_HERE / "widget.css")
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, *, on_stop: Callable[[], None] | None = None, **kwargs: Any) -> None:
@@ -263,6 +276,28 @@ class LiveFeed:
         self._coalescer.cancel()
 
 
+class ThinkingFeed:
+    """Thinking deltas in, the live area's ``{thinking: ...}`` messages out, and the fold.
+
+    The thinking streams like the answer (finished blocks as safe HTML, only new text sent),
+    into its own area above the answer; ``fold`` sends what is pending, then folds it away.
+    """
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+        self._send = send
+        self._feed = LiveFeed(lambda message: send({"thinking": message}), interval=interval)
+
+    def push(self, delta: str) -> None:
+        self._feed.push(delta)
+
+    def fold(self) -> None:
+        self._feed.finish()
+        self._send({"fold": True})
+
+    def cancel(self) -> None:
+        self._feed.cancel()
+
+
 class WidgetSink(LaneRenderer):
     """The Sink of docs/DESIGN.md for JupyterLab and other widget front ends.
 
@@ -277,29 +312,40 @@ class WidgetSink(LaneRenderer):
         self._widget: LiveArea | None = None
         self._handle: DisplayHandle | None = None
         self._feed: LiveFeed | None = None
+        self._thinking_feed: ThinkingFeed | None = None
 
     def begin(self) -> None:
         self._widget = LiveArea(on_stop=self._on_stop)
         self._feed = LiveFeed(self._widget.send)
+        self._thinking_feed = ThinkingFeed(self._widget.send)
         self._handle = display(self._widget, display_id=True)
 
     def text(self, delta: str) -> None:
         if self._feed is not None:
             self._feed.push(delta)
 
+    def thinking(self, delta: str) -> None:
+        if self._thinking_feed is not None:
+            self._thinking_feed.push(delta)
+
+    def fold_thinking(self) -> None:
+        if self._thinking_feed is not None:
+            self._thinking_feed.fold()
+
     def notice(self, line: str) -> None:
         if self._widget is not None:
             self._widget.notice = line
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
-        if self._feed is not None:
-            self._feed.cancel()  # the final output replaces whatever is still pending
+        for feed in (self._feed, self._thinking_feed):
+            if feed is not None:
+                feed.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
         if self._widget is not None:
             _front_end.retire(self._widget)
-        self._widget = self._handle = self._feed = None
-        show_final(text, footer=footer, error=error)
+        self._widget = self._handle = self._feed = self._thinking_feed = None
+        show_final(text, footer=footer, error=error, thinking=self.thinking_transcript)
 
 
 def widget_frontend_available() -> bool:

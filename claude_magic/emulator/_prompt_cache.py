@@ -4,7 +4,10 @@ A request's prefix runs tools, then system, then messages, block by block. Each 
 ``cache_control`` is a breakpoint; a top-level ``cache_control`` marks the last block of the
 last message. A breakpoint's prefix (model and every block up to it, exactly) is read when
 an earlier request wrote it within its TTL (``5m`` or ``1h``; a read renews it), otherwise
-written. Prefixes shorter than the model's minimum are not cached at all, as in the API.
+written; as in the API, each breakpoint also reads an entry that ends up to 20 blocks before
+it (so marking only the last turn of a conversation reads the earlier turns), and a
+``cache_control`` marker is not part of the prefix. Prefixes shorter than the model's
+minimum are not cached at all, as in the API.
 Token counts use the emulator's estimate, so ``input_tokens + cache_creation_input_tokens +
 cache_read_input_tokens`` is the whole request.
 """
@@ -24,6 +27,8 @@ from ._answer import estimate_input_tokens
 __all__ = ["CacheUsage", "PromptCache"]
 
 _TTL_S = {"5m": 300.0, "1h": 3600.0}
+#: How many blocks before a breakpoint the API looks for an earlier cache entry.
+LOOKBACK_BLOCKS = 20
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,14 @@ def _chunks(body: Mapping[str, Any]) -> Iterator[tuple[Any, Mapping[str, Any] | 
             yield (message.get("role"), block), control
 
 
+def _unmarked(chunk: Any) -> Any:
+    """A piece as the prefix sees it: a ``cache_control`` marker does not change the prompt."""
+    kind, piece = chunk
+    if isinstance(piece, Mapping) and "cache_control" in piece:
+        return kind, {k: v for k, v in piece.items() if k != "cache_control"}
+    return chunk
+
+
 def _tokens(chunk: Any) -> int:
     """Estimated tokens of one piece, with the same rule as the request estimate."""
     kind, piece = chunk
@@ -84,24 +97,34 @@ class PromptCache:
         total = estimate_input_tokens(body)
         digest = hashlib.sha256(str(body.get("model")).encode("utf-8", "surrogatepass"))
         seen = 0
-        breakpoints: list[tuple[str, int, str]] = []  # (prefix digest, tokens up to it, ttl)
+        boundaries: list[tuple[str, int]] = []  # (prefix digest, tokens up to it) after every block
+        breakpoints: list[tuple[int, str]] = []  # (index in boundaries, ttl)
         for chunk, control in _chunks(body):
-            digest.update(json.dumps(chunk, sort_keys=True, default=str).encode())
+            digest.update(json.dumps(_unmarked(chunk), sort_keys=True, default=str).encode())
             seen += _tokens(chunk)
+            boundaries.append((digest.hexdigest(), seen))
             if isinstance(control, Mapping):
-                breakpoints.append((digest.hexdigest(), seen, str(control.get("ttl") or "5m")))
+                breakpoints.append((len(boundaries) - 1, str(control.get("ttl") or "5m")))
         now = self._clock()
         read, written = 0, {"5m": 0, "1h": 0}
         with self._lock:
             self._expiry = {k: at for k, at in self._expiry.items() if at > now}
-            hits = [i for i, (key, _, _) in enumerate(breakpoints) if key in self._expiry]
-            start = hits[-1] + 1 if hits else 0
-            if hits:
-                read = breakpoints[hits[-1]][1]
+            # Like the API, each breakpoint also finds an entry written up to LOOKBACK_BLOCKS blocks
+            # before it: a conversation whose last turn is marked reads the turns before it.
+            hits = [
+                i for at, _ in breakpoints for i in range(max(0, at - LOOKBACK_BLOCKS), at + 1)
+                if boundaries[i][0] in self._expiry
+            ]
+            hit = max(hits, default=-1)
+            if hit >= 0:
+                read = boundaries[hit][1]
+                self._expiry[boundaries[hit][0]] = max(self._expiry[boundaries[hit][0]], now + 300.0)
             boundary = read
-            for key, _upto, ttl in breakpoints[:start]:
-                self._expiry[key] = max(self._expiry.get(key, 0), now + _TTL_S.get(ttl, 300.0))
-            for key, upto, ttl in breakpoints[start:]:
+            for at, ttl in breakpoints:
+                key, upto = boundaries[at]
+                if at <= hit:
+                    self._expiry[key] = max(self._expiry.get(key, 0), now + _TTL_S.get(ttl, 300.0))
+                    continue
                 if upto < min_tokens:
                     continue  # too short to cache: the API silently does not
                 written[ttl if ttl in written else "5m"] += upto - boundary

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
+from ..core.continuation import continue_messages
 from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.state import KernelState
@@ -20,7 +21,7 @@ from ..display.choose import choose_sink
 from ..display.code_blocks import python_code
 from ..display.lanes import tool_call
 from ..exceptions import UserError
-from ..secrets import redact
+from ..secrets import redact_deep
 from .frontend import in_kernel
 
 __all__ = ["CellRunner", "confirm_on_stdin"]
@@ -42,14 +43,14 @@ class CellRunner:
         self._state = state
         self.pipeline = pipeline or Pipeline(state)
 
-    def messages(self, spec: CellSpec) -> list[dict[str, Any]]:
-        """The conversation before this cell, then its prompt (and a prefill to continue)."""
+    def messages(self, spec: CellSpec, *, prefill: bool = False) -> list[dict[str, Any]]:
+        """The conversation before this cell, then its prompt (and, to continue a partial
+        answer, a prefill where the model takes one, else a user turn asking for the rest)."""
         session = self._state.session
         messages = [] if spec.once else session.conversation.messages_before(spec.cell_key)
         messages.append({"role": "user", "content": spec.prompt})
         if spec.continue_from:
-            # A prefilled assistant turn: the model continues from where the stream broke.
-            messages.append({"role": "assistant", "content": spec.continue_from.rstrip()})
+            messages = continue_messages(messages, spec.continue_from, prefill=prefill)
         return messages
 
     async def run(self, spec: CellSpec, *, on_event: Callable[[Any, float], None] | None = None) -> str:
@@ -58,14 +59,15 @@ class CellRunner:
         try:
             endpoint = self.pipeline.preflight()
             toolbox = self._toolbox(spec)
+            plan = await self.pipeline.plan(spec, endpoint)
         except UserError as exc:
             raise UsageError(str(exc)) from None
         stop = StopSwitch(asyncio.get_running_loop())
         sink = choose_sink(in_kernel=in_kernel(self._shell), mode=self._state.settings.display, on_stop=stop)
         try:
             outcome = await self.pipeline.run(
-                spec, self.messages(spec), sink, stop=stop, endpoint=endpoint, toolbox=toolbox,
-                confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event,
+                spec, self.messages(spec, prefill=plan.prefill), sink, stop=stop, endpoint=endpoint,
+                toolbox=toolbox, confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event, plan=plan,
             )
         except UserError as exc:
             raise UsageError(str(exc)) from None
@@ -73,9 +75,10 @@ class CellRunner:
         session = self._state.session
         if text and not spec.once:
             # Later requests carry this turn: no key the model wrote goes back to the API.
-            session.conversation.record(spec.cell_key, spec.prompt, redact(text))
+            session.conversation.record(spec.cell_key, spec.prompt, redact_deep(outcome.content))
         if spec.out:
-            self._shell.user_ns[spec.out] = text
+            # --json: the validated value; text that did not validate is kept as text.
+            self._shell.user_ns[spec.out] = outcome.value if outcome.value is not None else text
         session.last_spec = spec
         session.last_partial = text
         if spec.code and outcome.interrupt is None:

@@ -15,10 +15,11 @@ import IPython
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, Union, default
 
 from ..core.session import CellSpec, KernelSession
-from ..core.settings import DEFAULTS
+from ..core.capabilities import EFFORT_LEVELS
+from ..core.settings import DEFAULTS, think_option
 from ..core.state import kernel_state
 from ..exceptions import UserError
 from ..usage.log import default_log_path
@@ -68,6 +69,19 @@ class ClaudeMagic(Magics):
     max_tool_rounds = Int(DEFAULTS.max_tool_rounds, help="Most rounds of tool calls in one cell.").tag(config=True)
     map_concurrency = Int(8, help="Requests in flight at once for %%claude --map (live mode).").tag(config=True)
     map_poll_s = Float(10.0, help="First wait between two polls of a --map --batch job, in seconds.").tag(config=True)
+    think = Union(
+        [Bool(), Int()], default_value=DEFAULTS.think,
+        help="Thinking in every cell: False, True (the model's own way: adaptive where it exists, else a "
+        "budget), or a thinking budget in tokens.",
+    ).tag(config=True)
+    effort = CaselessStrEnum(
+        list(EFFORT_LEVELS), default_value=DEFAULTS.effort, allow_none=True,
+        help="output_config.effort for every cell (low, medium, high, xhigh, max); None: the model's default.",
+    ).tag(config=True)
+    cache = Bool(DEFAULTS.cache, help="Prompt caching: conversation requests carry a top-level cache_control, "
+                 "so the history is paid for once.").tag(config=True)
+    cache_ttl = CaselessStrEnum(["5m", "1h"], default_value=DEFAULTS.cache_ttl,
+                                help="How long the prompt cache keeps a prefix: 5m, or 1h (dearer writes).").tag(config=True)
     autoawait_cells = Bool(
         True, help="Run %%claude cells on the kernel's own event loop (rewrites them to `await`)."
     ).tag(config=True)
@@ -116,6 +130,12 @@ class ClaudeMagic(Magics):
     @argument("--estimate", action="store_true", help="--map: print expected tokens and cost; send nothing billable.")
     @argument("--budget", type=float, metavar="USD", help="--map: stop scheduling rows once this much is spent.")
     @argument("--resubmit", action="store_true", help="--map --batch: resubmit expired and canceled rows once.")
+    @argument("--think", nargs="?", const="", metavar="N",
+              help="Think before answering, shown live (N: a thinking budget in tokens, where the model takes one).")
+    @argument("--effort", choices=EFFORT_LEVELS, help="How hard the model works: low, medium, high, xhigh or max.")
+    @argument("--no-cache", action="store_true", help="Send this cell without prompt caching.")
+    @argument("--json", metavar="NAME", dest="json_name",
+              help="Answer as JSON for this pydantic model, dataclass, TypedDict or JSON-schema dict; -o gets the value.")
     @argument(
         "prompt", nargs=argparse.REMAINDER, help="The prompt (line magic); in %%claude the cell body is the prompt."
     )
@@ -158,6 +178,9 @@ class ClaudeMagic(Magics):
 
     def parse_cell(self, line: str, cell: str | None) -> CellSpec:
         args = parse_argstring(self.claude, line)
+        if args.think and not args.think.isdigit():
+            # `%claude --think Why?`: the optional N took the prompt's first word; give it back.
+            args.prompt, args.think = [args.think, *args.prompt], ""
         raw_prompt = cell if cell is not None else " ".join(args.prompt)
         if cell is not None and args.prompt:
             raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
@@ -173,6 +196,12 @@ class ClaudeMagic(Magics):
             raise UsageError("--temperature must be between 0 and 1.")
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        think, budget = think_option(self.think)
+        if args.think is not None:
+            think, budget = True, (int(args.think) if args.think else None)
+        output = None
+        if args.json_name is not None:
+            output = self._output_schema(args.json_name)
         if args.new:
             self.session.conversation.reset()
         return CellSpec(
@@ -191,6 +220,13 @@ class ClaudeMagic(Magics):
             cell_key=self._cell_id or raw_prompt.strip(),
             parts=parts,
             code=args.code,
+            think=think,
+            think_budget=budget,
+            effort=args.effort or self.effort,
+            # A --once cell is never followed by its own prefix: caching it would only pay the write.
+            cache=self.cache and not args.no_cache and not args.once,
+            cache_ttl=self.cache_ttl,
+            output=output,
         )
 
     def _prompt_parts(self, raw_prompt: str, args: Any) -> tuple[str, tuple[Any, ...]]:
@@ -212,6 +248,18 @@ class ClaudeMagic(Magics):
             print(note)
         has_media = any(isinstance(p, Attachment) for p in pieces)
         return prompt, tuple(pieces) if has_media else ()
+
+    def _output_schema(self, name: str) -> Any:
+        from ..core.structured import OutputSchema
+
+        if name not in self._ip.user_ns:
+            raise UsageError(f"--json {name}: no such name; define the pydantic model, dataclass, TypedDict or "
+                             "schema dict first.")
+        try:
+            return OutputSchema.from_object(name, self._ip.user_ns[name])
+        except Exception as exc:  # noqa: BLE001 - StructuredOutputError, or a type pydantic cannot describe
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(message if message.startswith("--json") else f"--json {name}: {message}") from None
 
     # -- the small magics ----------------------------------------------------------------
     @line_magic

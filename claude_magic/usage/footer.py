@@ -21,7 +21,7 @@ def money(cost: float) -> str:
 def format_footer(record: UsageRecord, *, max_tokens: int | None = None) -> str:
     """One line under the answer. Parts, joined by " · ", each left out when unknown:
 
-    ``MODEL[ · ATTACHED] · N in · N out[ · cache N write, N read] · first token S.SS s · S.SS s
+    ``MODEL[ · ATTACHED] · N in · N out[ · cache N write, N read][ · thought S.SS s] · first token S.SS s · S.SS s
     · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · interrupted| · error][ · N retries]
     [ · stopped at max_tokens (N)]``
 
@@ -43,6 +43,8 @@ def format_footer(record: UsageRecord, *, max_tokens: int | None = None) -> str:
         cache.append(f"{count(record.cache_read_input_tokens)} read")
     if cache:
         parts.append("cache " + ", ".join(cache))
+    if record.thinking_s is not None:
+        parts.append(f"thought {record.thinking_s:.2f} s")
     if record.ttft_s is not None:
         parts.append(f"first token {record.ttft_s:.2f} s")
     if record.duration_s is not None:

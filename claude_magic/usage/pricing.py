@@ -3,7 +3,8 @@
 Figures are USD per million tokens, from the "Model pricing" table of Anthropic's pricing page
 (https://platform.claude.com/docs/en/about-claude/pricing) as published in October 2026, after
 the 2026-10-07 launch of Haiku 5.5 and the Sonnet 5.5 cache-read cut. ``cache_write`` is the
-5-minute cache write price (the API's default TTL). Batch, 1-hour cache writes, data residency
+5-minute cache write price (the API's default TTL); 1-hour cache writes cost twice the base
+input price (the pricing page's "1h cache writes: 2x base input"). Batch, data residency
 and fast mode are not priced here, so a figure is an estimate of standard API list prices.
 Prices change: a user can override any model with the ``prices`` mapping.
 """
@@ -34,6 +35,11 @@ class ModelPrice:
     #: on every token of the request, output included.
     long_prompt_over: int | None = None
     long_prompt: ModelPrice | None = None
+
+    @property
+    def cache_write_1h(self) -> float:
+        """1-hour cache writes: twice the base input price."""
+        return self.input * 2
 
     def band(self, prompt_tokens: int) -> ModelPrice:
         if self.long_prompt is not None and self.long_prompt_over is not None:
@@ -145,9 +151,13 @@ def cost_usd(
     output_tokens: int,
     cache_creation_input_tokens: int = 0,
     cache_read_input_tokens: int = 0,
+    cache_creation_1h_input_tokens: int = 0,
     prices: Mapping[str, Any] | None = None,
 ) -> float | None:
-    """USD for one request at list price, or ``None`` when the model's price is unknown."""
+    """USD for one request at list price, or ``None`` when the model's price is unknown.
+
+    ``cache_creation_1h_input_tokens`` is the part of the cache writes made with the 1-hour TTL.
+    """
     price = price_for(model, prices)
     if price is None:
         return None
@@ -156,6 +166,7 @@ def cost_usd(
     return (
         input_tokens * band.input
         + output_tokens * band.output
-        + cache_creation_input_tokens * band.cache_write
+        + (cache_creation_input_tokens - cache_creation_1h_input_tokens) * band.cache_write
+        + cache_creation_1h_input_tokens * band.cache_write_1h
         + cache_read_input_tokens * band.cache_read
     ) / _PER_TOKEN

@@ -13,12 +13,17 @@ Status = Literal["ok", "error", "interrupted"]
 
 @dataclass
 class TokenCounts:
-    """The API's four token counts: the one place they are declared."""
+    """The API's token counts: the one place they are declared.
+
+    ``cache_creation_1h_input_tokens`` is the part of ``cache_creation_input_tokens`` written
+    with the 1-hour TTL (the usage's ``cache_creation`` breakdown), priced apart.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
 
     def tokens(self) -> TokenCounts:
         """Just the counts (of a record or a round, which extend this class)."""
@@ -58,6 +63,8 @@ class UsageRecord(TokenCounts):
     job: str | None = None
     #: What the prompt attached, e.g. "2 images, 1 PDF (14 pages)"; empty for text alone.
     attachments: str = ""
+    #: Seconds from the first thinking to the first answer text; None when it did not think.
+    thinking_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -26,6 +26,7 @@ COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
+    "cache_hit",
     "ttft_s",
     "duration_s",
     "output_tokens_per_s",
@@ -36,7 +37,13 @@ COLUMNS: tuple[str, ...] = (
     "started_at",
 )
 
-_NUMERIC = frozenset((*TOKEN_FIELDS, "ttft_s", "duration_s", "output_tokens_per_s", "cost_usd"))
+_NUMERIC = frozenset((*TOKEN_FIELDS, "cache_hit", "ttft_s", "duration_s", "output_tokens_per_s", "cost_usd"))
+
+
+def cache_hit(counts: dict[str, Any]) -> float | None:
+    """The share of the prompt read from the cache; None for a prompt of no tokens."""
+    prompt = counts["input_tokens"] + counts["cache_creation_input_tokens"] + counts["cache_read_input_tokens"]
+    return counts["cache_read_input_tokens"] / prompt if prompt else None
 _TEXT_ERROR_WIDTH = 40
 
 
@@ -44,7 +51,11 @@ def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     """One dict per record, then the total row (tokens, duration and priced cost summed)."""
     # Model names, stop reasons, request ids and error types come from outside: no secret
     # in them reaches the table, whichever form (DataFrame, HTML, text) shows it.
-    rows = [{name: _redacted(getattr(r, name)) for name in COLUMNS} for r in records]
+    rows = []
+    for record in records:
+        row = {name: _redacted(getattr(record, name)) for name in COLUMNS if name != "cache_hit"}
+        row["cache_hit"] = cache_hit(row)
+        rows.append(row)
     totals = UsageHistory(records).totals()
     durations = [r.duration_s for r in records if r.duration_s is not None]
     total: dict[str, Any] = dict.fromkeys(COLUMNS)
@@ -53,6 +64,7 @@ def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     total["model"] = ""
     total["duration_s"] = sum(durations) if durations else None
     total["cost_usd"] = totals["cost_usd"]
+    total["cache_hit"] = cache_hit(total)
     rows.append(total)
     return rows
 
@@ -66,6 +78,8 @@ def _text(name: str, value: Any) -> str:
         return ""
     if name in TOKEN_FIELDS:
         return _count(value)
+    if name == "cache_hit":
+        return f"{value:.0%}"
     if name in ("ttft_s", "duration_s"):
         return f"{value:.2f}"
     if name == "output_tokens_per_s":

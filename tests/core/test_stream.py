@@ -356,3 +356,21 @@ def test_a_recorded_refusal_ends_with_no_text_and_its_stop_reason() -> None:
     result, sink, *_ = stream([fixture_events("refusal_response.txt")])
     assert (result.text, sink.lanes, result.stop_reason, result.output_tokens) == ("", [], "refusal", 0)
     assert result.final_usage is True
+
+
+def test_thinking_time_runs_from_the_first_thinking_to_the_first_answer_text() -> None:
+    clock = FakeClock()
+    events = [message_start(), thinking_start(0), thinking_delta(0, "Hmm."), clock.advance(2.5),
+              signature_delta(0, "sig"), block_stop(0), text_start(1), text_delta(1, "Yes."), block_stop(1),
+              message_delta(), message_stop()]
+    result, *_ = stream([events], clock=clock)
+    assert result.thinking_s == 2.5
+    assert result.shown_anything
+
+
+def test_omitted_thinking_is_a_lane_of_its_own_and_keeps_its_signature() -> None:
+    events = [message_start(), thinking_start(0), signature_delta(0, "sig-only"), block_stop(0),
+              text_start(1), text_delta(1, "Yes."), block_stop(1), message_delta(), message_stop()]
+    result, sink, *_ = stream([events])
+    assert sink.lanes == [Thinking("", omitted=True), Text("Yes.")]
+    assert result.content[0] == {"type": "thinking", "thinking": "", "signature": "sig-only"}

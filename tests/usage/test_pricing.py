@@ -116,3 +116,10 @@ def test_every_price_is_finite_and_positive() -> None:
         rates = (price.input, price.output, price.cache_write, price.cache_read)
         assert all(math.isfinite(r) and r > 0 for r in rates), model
         assert price.cache_read < price.input < price.cache_write, model
+
+
+def test_one_hour_cache_writes_cost_twice_the_base_input_price():
+    # claude-sonnet-4-6: $3 input, $3.75 5-minute writes, $6 1-hour writes per million tokens.
+    cost = cost_usd("claude-sonnet-4-6", input_tokens=0, output_tokens=0, cache_creation_input_tokens=3_000_000,
+                    cache_creation_1h_input_tokens=1_000_000)
+    assert cost == pytest.approx(2 * 3.75 + 6.0)
