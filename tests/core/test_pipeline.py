@@ -40,6 +40,7 @@ from claude_magic.core.client import Endpoint
 from claude_magic.core.lanes import Ending
 from claude_magic.core.pipeline import Outcome, Pipeline, StopSwitch
 from claude_magic.core.session import CellSpec
+from claude_magic.core.settings import request_options
 from claude_magic.core.settings import Defaults
 from claude_magic.core.state import KernelState
 from claude_magic.display.chat import Chat
@@ -146,7 +147,9 @@ def test_a_cell_and_the_chat_give_identical_requests_usage_records_and_turns(
     runner = CellRunner(shell=shell, state=cell_state)
 
     async def cells() -> list[str]:
-        return [await runner.run(cell(p, cell=i, cell_key=f"cell-{i}", out="answer"))
+        # As the magic builds a cell's spec: the request options from the settings in force.
+        options = request_options(cell_state.settings)
+        return [await runner.run(cell(p, cell=i, cell_key=f"cell-{i}", out="answer", **options))
                 for i, p in enumerate(PROMPTS, 1)]
 
     cell_texts = asyncio.run(cells())
@@ -173,7 +176,8 @@ def test_a_cell_and_the_chat_give_identical_requests_usage_records_and_turns(
     assert client.requests[1]["messages"][:2] == [
         {"role": "user", "content": PROMPTS[0]}, {"role": "assistant", "content": cell_texts[0]},
     ]
-    assert [endpoint.api_key for endpoint, _ in built] == [KEY] * 4 and {stall for _, stall in built} == {60.0}
+    # Every client (requests and the capability look-ups) came from the one builder, for this key.
+    assert {endpoint.api_key for endpoint, _ in built} == {KEY} and {stall for _, stall in built} == {60.0}
 
     # The same answers, usage records and conversation.
     assert cell_texts == [a.text for a in chat_answers]
@@ -455,7 +459,9 @@ def test_continue_pushes_the_partial_answer_first_and_joins_it_into_the_answer()
     state = fresh_state()
     partial = "Once upon a time,"
     spec = cell("Tell a story", cell_key="c1", continue_from=partial)
-    messages = CellRunner(shell=Shell(), state=state).messages(spec)  # as %claude_retry --continue sends it
+    # As %claude_retry --continue sends it to a model that takes a prefill (tests/core/
+    # test_continuation.py covers the models that do not).
+    messages = CellRunner(shell=Shell(), state=state).messages(spec, prefill=True)
     client, sink = FakeClient([text_message(" there was", " a kernel.")]), RecordingSink()
     outcome = run_turn(Pipeline(state, client_for=ClientFor(client)), spec, messages, sink)
 

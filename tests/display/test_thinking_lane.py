@@ -58,7 +58,7 @@ def test_the_final_output_keeps_the_thinking_collapsed_under_the_answer():
     assert thinking["text/html"].startswith('<details class="claude-thinking" style="opacity: 0.75"><summary>')
     assert "<p>Step one.</p>" in thinking["text/html"]
     assert thinking["text/plain"] == "Thinking:\nStep one."
-    assert footer == {"text/plain": "footer line"}
+    assert footer["text/plain"] == "footer line"  # and escaped HTML beside it (see sinks.line_bundle)
 
 
 def test_thinking_text_is_never_rendered_as_html_live_or_saved():
@@ -76,7 +76,7 @@ def test_redacted_and_omitted_thinking_say_so():
 def test_an_answer_without_thinking_has_no_thinking_output():
     shown = run_sink([Text("Just this.")])
     assert [o.get("text/plain") for o in shown.outputs[1:]] == ["Just this.", "footer line"]
-    assert all("text/html" not in u for u in shown.updates)
+    assert all("claude-thinking" not in u.get("text/html", "") for u in shown.updates)
 
 
 def test_the_terminal_prints_thinking_dim_and_apart_before_the_answer():
