@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..exceptions import BudgetError, MissingKeyError, UsageLogError
+from ..exceptions import BudgetError, Interrupted, MissingKeyError, UsageLogError
 from ..usage.footer import format_footer
 from ..usage.log import UsageLog
 from ..usage.record import UsageRecord
@@ -83,13 +83,13 @@ class Outcome:
     footer: str
     error_line: str | None
     answer_text: str
-    #: A kernel interrupt caught while streaming: the front end re-raises it once it has
-    #: kept the answer, so queued cells abort.
+    #: A kernel interrupt caught while streaming: the front end raises it again (as
+    #: :class:`Interrupted`, one line) once it has kept the answer, so queued cells abort.
     interrupt: BaseException | None = None
 
     def raise_interrupt(self) -> None:
         if self.interrupt is not None:
-            raise self.interrupt
+            raise Interrupted(self.error_line or "Stopped.") from None
 
 
 class Pipeline:
@@ -133,8 +133,13 @@ class Pipeline:
         confirm: Confirm | None = None,
         on_event: EventHandler | None = None,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
+        interrupt_line_in_sink: bool = True,
     ) -> Outcome:
-        """Stream one turn (every round of tool calls) into ``sink`` and conclude it."""
+        """Stream one turn (every round of tool calls) into ``sink`` and conclude it.
+
+        ``interrupt_line_in_sink=False``: after a kernel interrupt the sink ends without the
+        "Stopped" line, because the caller raises it as the cell's one error line.
+        """
         endpoint = endpoint or self.preflight()
         settings = self.settings
         client = self._client_for(endpoint, settings.stall_timeout)
@@ -155,7 +160,8 @@ class Pipeline:
             stop.cancel_step()
         stopped = interrupt is not None or stop.requested.is_set()
         outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt)
-        sink.end(Ending(outcome.footer, outcome.error_line))
+        shown = None if interrupt is not None and not interrupt_line_in_sink else outcome.error_line
+        sink.end(Ending(outcome.footer, shown))
         return outcome
 
     async def _rounds(self, spec: CellSpec, params: dict[str, Any], turn: TurnResult, *, client: Any, sink: Sink,

@@ -32,7 +32,7 @@ from ..core.errors import CHAT_RETRY_HINTS
 from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.state import kernel_state
-from ..exceptions import UserError
+from ..exceptions import Interrupted, UserError
 from ..usage.record import UsageRecord
 from .lanes import LaneRenderer
 from .widget import LiveFeed, _let_front_end_choose_subshell, _shared_layout
@@ -222,7 +222,8 @@ class Chat(anywidget.AnyWidget):
 
     def _show_failure(self, task: asyncio.Task[list[ChatAnswer]]) -> None:
         # A bug, not an API error (those end in the answer's own error line): say so, once.
-        if not task.cancelled() and task.exception() is not None:
+        # A kernel interrupt (Interrupted) already ended each answer with its "Stopped" line.
+        if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), Interrupted):
             exc = task.exception()
             self._post({"notice": f"The chat failed: {type(exc).__name__}: {exc}"})
 
