@@ -86,7 +86,7 @@ class _AnswerView(LaneRenderer):
         self._feed = LiveFeed(self._send)
 
     def begin(self) -> None:
-        pass
+        self.start_waiting()
 
     def text(self, delta: str) -> None:
         self._feed.push(delta)
@@ -95,6 +95,7 @@ class _AnswerView(LaneRenderer):
         self._send({"notice": line})
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         # Everything that arrived stays on screen, its last block rendered.
         self._feed.finish()
         self._send({"notice": "", "footer": footer, "error": error, "done": True})

@@ -13,6 +13,7 @@ import time
 
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
+from .waiting import WaitTicker
 
 __all__ = ["LaneRenderer", "short"]
 
@@ -33,6 +34,9 @@ class LaneRenderer:
     def __init__(self) -> None:
         self._transcript: list[str] = []
         self._tool_input_shown_at = 0.0
+        self._waiting = WaitTicker(self._show_waiting)
+        #: The notice shows the waiting line now (cleared when the wait is over).
+        self._waiting_shown = False
 
     # -- what a display implements ---------------------------------------------------------
     def text(self, delta: str) -> None:
@@ -44,11 +48,44 @@ class LaneRenderer:
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         raise NotImplementedError
 
+    def clear_waiting(self) -> None:
+        """The waiting line is over; a display whose next repaint replaces it overrides this."""
+        self.notice("")
+
     # -- the Sink protocol -----------------------------------------------------------------
     def begin(self) -> None:
-        pass
+        self.start_waiting()
+
+    def start_waiting(self, *, shown: bool = False) -> None:
+        """Tick "waiting for the first token… N s" until something arrives (``shown``: the
+        display already shows the bare waiting line)."""
+        self._waiting_shown = shown
+        self._waiting.start()
+
+    def stop_waiting(self) -> None:
+        """No more ticks (every ``finish`` calls it, also when driven without ``end``)."""
+        self._waiting.stop()
+
+    def _show_waiting(self, line: str) -> None:
+        self._waiting_shown = True
+        self.notice(line)
+
+    def _end_waiting(self, lane: Lane | None) -> None:
+        if self._waiting.done:
+            return
+        if isinstance(lane, Notice):
+            # A real notice replaces the waiting line; clearing it lets the wait show again.
+            self._waiting.paused = bool(lane.line)
+            self._waiting_shown = False
+            return
+        self._waiting.stop()
+        if self._waiting_shown and lane is not None:
+            self._waiting_shown = False
+            self.clear_waiting()
 
     def push(self, lane: Lane) -> None:
+        if not self._waiting.done and not isinstance(lane, (Thinking, Citation)):
+            self._end_waiting(lane)
         if isinstance(lane, Text):
             self.on_text(lane)
         elif isinstance(lane, Notice):
@@ -63,6 +100,7 @@ class LaneRenderer:
             self.on_citation(lane)
 
     def end(self, ending: Ending) -> None:
+        self._end_waiting(None)
         self.finish(self.transcript, footer=ending.footer, error=ending.error)
 
     @property

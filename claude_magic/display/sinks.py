@@ -89,6 +89,10 @@ class MarkdownSink(LaneRenderer):
 
     def begin(self) -> None:
         self._handle = self._display(EMPTY_BUNDLE, raw=True, display_id=True)
+        self.start_waiting()
+
+    def clear_waiting(self) -> None:
+        self._notice = ""  # the repaint that follows (the first text, a tool line) drops it
 
     def text(self, delta: str) -> None:
         self._coalescer.push(delta)
@@ -99,6 +103,7 @@ class MarkdownSink(LaneRenderer):
         self._update()
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         self._coalescer.cancel()
         if self._handle is not None:
             self._handle.update(EMPTY_BUNDLE, raw=True)
@@ -138,6 +143,7 @@ class TerminalSink(LaneRenderer):
 
     def begin(self) -> None:
         self._printed_any = False
+        self.start_waiting()
 
     def text(self, delta: str) -> None:
         self._clear_notice()
@@ -157,6 +163,7 @@ class TerminalSink(LaneRenderer):
         self._notice_shown = True
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         self._clear_notice()
         if self._printed_any:
             self._out.write("\n")

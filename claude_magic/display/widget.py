@@ -36,6 +36,7 @@ from .coalesce import Coalescer
 from .markdown import list_marker, render_html, split_blocks
 from .lanes import LaneRenderer
 from .sinks import EMPTY_BUNDLE, show_final
+from .waiting import WAITING
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
@@ -267,9 +268,11 @@ class WidgetSink(LaneRenderer):
         self._feed: LiveFeed | None = None
 
     def begin(self) -> None:
-        self._widget = LiveArea(on_stop=self._on_stop)
+        # The waiting line travels in the area's first state: no extra message.
+        self._widget = LiveArea(on_stop=self._on_stop, notice=WAITING)
         self._feed = LiveFeed(self._widget.send)
         self._handle = display(self._widget, display_id=True)
+        self.start_waiting(shown=True)
 
     def text(self, delta: str) -> None:
         if self._feed is not None:
@@ -280,6 +283,7 @@ class WidgetSink(LaneRenderer):
             self._widget.notice = line
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         if self._feed is not None:
             self._feed.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:
