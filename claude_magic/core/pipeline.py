@@ -242,7 +242,7 @@ class Pipeline:
         else:
             error_line = turn.note
         record = turn.record(spec, status=status, error=error_type(exc) if status == "error" and exc else None,
-                             prices=settings.prices)
+                             prices=settings.prices, emulated=endpoint.offline)
         self._state.history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record, max_tokens=spec.max_tokens)

@@ -14,44 +14,60 @@ from .footer import count as _count
 from .footer import money as _money
 from .record import RECORD_FIELDS, TOKEN_FIELDS, UsageHistory, UsageRecord
 
-__all__ = ["COLUMNS", "UsageTable", "usage_table", "export_usage"]
+__all__ = ["COLUMNS", "HEADINGS", "UsageTable", "usage_table", "export_usage"]
 
-#: The table's columns, in order (``rounds`` is left to the export: it does not fit a cell).
-COLUMNS: tuple[str, ...] = (
-    "cell",
-    "model",
-    "status",
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-    "ttft_s",
-    "duration_s",
-    "output_tokens_per_s",
-    "cost_usd",
-    "stop_reason",
-    "error",
-    "request_id",
-    "started_at",
-)
+#: The table's columns, in order, each with its short heading (narrow, so the table fits a
+#: notebook without scrolling). ``rounds`` and ``request_id`` are left to the export.
+HEADINGS: dict[str, str] = {
+    "cell": "cell",
+    "model": "model",
+    "backend": "via",
+    "status": "status",
+    "input_tokens": "in",
+    "output_tokens": "out",
+    "cache_creation_input_tokens": "cache w",
+    "cache_read_input_tokens": "cache r",
+    "ttft_s": "ttft s",
+    "duration_s": "time s",
+    "output_tokens_per_s": "tok/s",
+    "cost_usd": "cost",
+    "stop_reason": "stop",
+    "error": "error",
+    "started_at": "started",
+}
+COLUMNS: tuple[str, ...] = tuple(HEADINGS)
 
 _NUMERIC = frozenset((*TOKEN_FIELDS, "ttft_s", "duration_s", "output_tokens_per_s", "cost_usd"))
 _TEXT_ERROR_WIDTH = 40
+#: Shown in the text form even when empty or zero.
+_ALWAYS = frozenset(("cell", "model", "input_tokens", "output_tokens", "cost_usd"))
+#: Rows under the records: real spend, then what emulated answers would have cost.
+TOTAL, EMULATED = "total", "emulated"
+
+
+def _summary(label: str, records: Sequence[UsageRecord], backend: str) -> dict[str, Any]:
+    totals = UsageHistory(records).totals()
+    durations = [r.duration_s for r in records if r.duration_s is not None]
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update({name: totals[name] for name in TOKEN_FIELDS})
+    row.update(cell=label, model="", backend=backend, duration_s=sum(durations) if durations else None)
+    row["cost_usd"] = totals["emulated_cost_usd" if backend == "emulator" else "cost_usd"]
+    return row
 
 
 def _rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
-    """One dict per record, then the total row (tokens, duration and priced cost summed)."""
+    """One dict per record, then the total row of API answers (real spend) and, when there are
+    emulated answers, their own row: the emulator's "costs" are never added to real spend."""
     rows = [{name: getattr(r, name) for name in COLUMNS} for r in records]
-    totals = UsageHistory(records).totals()
-    durations = [r.duration_s for r in records if r.duration_s is not None]
-    total: dict[str, Any] = dict.fromkeys(COLUMNS)
-    total.update({name: totals[name] for name in TOKEN_FIELDS})
-    total["cell"] = "total"
-    total["model"] = ""
-    total["duration_s"] = sum(durations) if durations else None
-    total["cost_usd"] = totals["cost_usd"]
-    rows.append(total)
+    rows.append(_summary(TOTAL, [r for r in records if not r.emulated], "api"))
+    emulated = [r for r in records if r.emulated]
+    if emulated:
+        rows.append(_summary(EMULATED, emulated, "emulator"))
     return rows
+
+
+def _summary_rows(rows: list[dict[str, Any]]) -> int:
+    return sum(1 for row in rows if row["cell"] in (TOTAL, EMULATED))
 
 
 def _text(name: str, value: Any) -> str:
@@ -65,6 +81,11 @@ def _text(name: str, value: Any) -> str:
         return f"{value:.1f}"
     if name == "cost_usd":
         return _money(value)
+    if name == "backend":
+        return "emu" if value == "emulator" else str(value)  # narrow: "via" is a short column
+    if name == "started_at":
+        # "2026-11-30T09:12:40+00:00" → "11-30 09:12:40": the date matters for --all.
+        return str(value)[5:19].replace("T", " ")
     return str(value)
 
 
@@ -87,34 +108,45 @@ class UsageTable:
         self.columns: tuple[str, ...] = COLUMNS
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        # nowrap: a model id must not break at its hyphens onto three lines.
+        head = "".join(f"<th>{html.escape(HEADINGS[c])}</th>" for c in self.columns)
         body = []
         for row in self.rows:
             cells = "".join(
-                f"<td>{html.escape(_text(c, row[c]))}</td>" for c in self.columns
+                f'<td style="white-space: nowrap">{html.escape(_text(c, row[c]))}</td>' for c in self.columns
             )
             body.append(f"<tr>{cells}</tr>")
-        foot = body.pop()
+        summaries = _summary_rows(self.rows)
+        foot = body[-summaries:]
         return (
             f'<table class="claude-usage"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody><tfoot>{foot}</tfoot></table>"
+            f"<tbody>{''.join(body[:-summaries])}</tbody><tfoot>{''.join(foot)}</tfoot></table>"
         )
 
     def __str__(self) -> str:
-        cells = [[_plain(c, row[c]) for c in self.columns] for row in self.rows]
-        widths = [
-            max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(self.columns)
-        ]
+        # A terminal is narrow: leave out columns with nothing to say (no cache use, no error).
+        # (Every answer ending at "end_turn" says nothing either.)
+        columns = [c for c in self.columns if c in _ALWAYS or any(
+            row[c] not in (None, "", 0) and not (c == "stop_reason" and row[c] == "end_turn") for row in self.rows)]
+        cells = [[_plain(c, row[c]) for c in columns] for row in self.rows]
+        days = {str(row["started_at"])[:10] for row in self.rows if row["started_at"]}
+        if "started_at" in columns and len(days) == 1:
+            # One day: the time of day is enough.
+            at = columns.index("started_at")
+            for line in cells:
+                line[at] = line[at][6:]
+        headings = [HEADINGS[c] for c in columns]
+        widths = [max(len(h), *(len(line[i]) for line in cells)) for i, h in enumerate(headings)]
 
         def fmt(values: Sequence[str]) -> str:
-            parts = [
-                v.rjust(w) if c in _NUMERIC else v.ljust(w)
-                for c, v, w in zip(self.columns, values, widths)
-            ]
+            # Numbers right-aligned, text (model, status, error) left-aligned.
+            parts = [v.rjust(w) if c in _NUMERIC else v.ljust(w) for c, v, w in zip(columns, values, widths)]
             return "  ".join(parts).rstrip()
 
+        summaries = _summary_rows(self.rows)
         rule = "  ".join("-" * w for w in widths)
-        lines = [fmt(self.columns), rule, *(fmt(line) for line in cells[:-1]), rule, fmt(cells[-1])]
+        lines = [fmt(headings), rule, *(fmt(line) for line in cells[:-summaries]), rule,
+                 *(fmt(line) for line in cells[-summaries:])]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -122,7 +154,8 @@ class UsageTable:
 
 def usage_table(records: Sequence[UsageRecord], *, use_pandas: bool | None = None) -> Any:
     """A ``pandas.DataFrame`` when pandas is importable (unless ``use_pandas=False``), else a
-    :class:`UsageTable`. Either way one row per record and a final "total" row."""
+    :class:`UsageTable`. Either way one row per record, headed by :data:`HEADINGS`, then the
+    "total" row (API answers: real spend) and, if any, the "emulated" row."""
     if use_pandas is not False:
         try:
             import pandas as pd
@@ -132,7 +165,8 @@ def usage_table(records: Sequence[UsageRecord], *, use_pandas: bool | None = Non
                     "use_pandas=True needs pandas: install it with `pip install pandas`"
                 ) from None
         else:
-            return pd.DataFrame(_rows(records), columns=list(COLUMNS))
+            frame = pd.DataFrame(_rows(records), columns=list(COLUMNS))
+            return frame.rename(columns=HEADINGS)
     return UsageTable(records)
 
 
