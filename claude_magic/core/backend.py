@@ -77,15 +77,15 @@ class Backend:
 
 def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None = None) -> Backend:
     """Choose the backend (see the module docstring) and point a loaded %%claude at it."""
-    from ..emulator import Emulator, Script
+    from ..emulator import Emulator
 
     use_live = live_requested() if live is None else live
     if use_live:
         chosen = Backend()
     else:
-        loaded = Script.load(Path(script) if not isinstance(script, str) else script) if script is not None else None
+        # A path, or a shipped script's name ("workshop", "errors") as the emulator's CLI takes.
         name = Path(script).name if script is not None else None
-        chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
+        chosen = Backend(emulator=Emulator(script=script).start(), script=name, forced=live is False)
     from .state import kernel_state
 
     kernel_state().use_backend(chosen.emulator)

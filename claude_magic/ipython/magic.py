@@ -225,7 +225,8 @@ class ClaudeMagic(Magics):
         return usage_table(records)
 
     @magic_arguments()
-    @argument("--script", metavar="FILE", help="An emulator script (TOML or JSON) of scripted answers and faults.")
+    @argument("--script", metavar="FILE",
+              help="An emulator script (TOML or JSON) of scripted answers and faults, or a shipped one: workshop, errors.")
     @argument("--auto", action="store_true",
               help="Use the real API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the emulator.")
     @argument("--stop", action="store_true", help="Stop the emulator and go back to the real API.")
