@@ -13,7 +13,7 @@ from typing import Any
 import IPython
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, default
 
 from ..core.session import CellSpec, KernelSession
@@ -23,9 +23,35 @@ from ..exceptions import PromptError
 from ..usage.log import default_log_path
 from .cell import CellRunner
 from .frontend import in_kernel
+from .options import parse_line
 from .prompt import interpolate
 
-__all__ = ["ClaudeMagic"]
+__all__ = ["ClaudeMagic", "check_out_name", "check_encodable"]
+
+
+def check_out_name(name: str) -> None:
+    """``-o NAME`` must be a plain variable: a keyword cannot be assigned, and a dunder such as
+    ``__builtins__`` would break every later cell of the kernel."""
+    import keyword
+
+    shown = name if len(name) <= 40 else name[:39] + "…"
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"-o/--out needs a variable name, not {shown!r}.")
+    if name.startswith("__") and name.endswith("__"):
+        raise UsageError(f"-o/--out {shown}: names like __this__ belong to Python; choose another name.")
+
+
+def check_encodable(what: str, text: str) -> None:
+    """A lone surrogate (half of a UTF-16 pair, from a bad paste or decode) cannot be sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        raise UsageError(
+            f"The {what} holds a lone surrogate (U+{code:04X}) at character {exc.start}, which cannot "
+            "be sent as UTF-8: remove it, or repair the text with "
+            "text.encode('utf-16', 'surrogatepass').decode('utf-16')."
+        ) from None
 
 
 @magics_class
@@ -133,7 +159,7 @@ class ClaudeMagic(Magics):
             view.close()
 
     def parse_cell(self, line: str, cell: str | None) -> CellSpec:
-        args = parse_argstring(self.claude, line)
+        args = parse_line(self.claude, line)
         raw_prompt = cell if cell is not None else " ".join(args.prompt)
         if cell is not None and args.prompt:
             raise UsageError(f"Unexpected words after %%claude: {' '.join(args.prompt)!r}. Put the prompt in the cell.")
@@ -147,8 +173,10 @@ class ClaudeMagic(Magics):
             raise UsageError("--max-tokens must be a positive number of tokens.")
         if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
             raise UsageError("--temperature must be between 0 and 1.")
-        if args.out is not None and not args.out.isidentifier():
-            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        if args.out is not None:
+            check_out_name(args.out)
+        for what, text in (("prompt", prompt), ("system prompt", args.system or "")):
+            check_encodable(what, text)
         if args.new:
             self.session.conversation.reset()
         return CellSpec(
@@ -183,7 +211,7 @@ class ClaudeMagic(Magics):
         return self._run_blocking(self.run_retry(line))
 
     async def run_retry(self, line: str) -> None:
-        args = parse_argstring(self.claude_retry, line)
+        args = parse_line(self.claude_retry, line)
         spec = self.session.last_spec
         if spec is None:
             raise UsageError("Nothing to retry yet: run a %%claude cell first.")
@@ -209,7 +237,7 @@ class ClaudeMagic(Magics):
         from ..usage.log import UsageLog
         from ..usage.table import export_usage, usage_table
 
-        args = parse_argstring(self.claude_usage, line)
+        args = parse_line(self.claude_usage, line)
         records = list(self.state.history)
         if args.all_:
             if not self.usage_log:
@@ -236,7 +264,7 @@ class ClaudeMagic(Magics):
         from ..core.backend import backend
         from ..emulator import ScriptError
 
-        args = parse_argstring(self.claude_offline, line)
+        args = parse_line(self.claude_offline, line)
         if args.stop:
             self.session.stop_emulator()
             print("Offline mode off: answers come from the Anthropic API again.")
