@@ -25,7 +25,7 @@ from .errors import CELL_RETRY_HINTS, MISSING_KEY_MESSAGE, describe_error, error
 from .lanes import Ending, Sink, Text, ToolResult
 from .retry import RetryPolicy
 from .session import CellSpec
-from .state import KernelState, kernel_state
+from .state import Answer, KernelState, kernel_state
 from .stream import RoundResult, RoundStreamer
 from .turn import TurnResult
 
@@ -246,6 +246,7 @@ class Pipeline:
         self._state.history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record, max_tokens=spec.max_tokens)
+        self._state.answers.append(Answer(text, record, footer))
         return Outcome(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text,
                        interrupt=interrupt)
 
