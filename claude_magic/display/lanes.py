@@ -19,7 +19,8 @@ __all__ = ["LaneRenderer", "short"]
 
 #: A tool call's input repaints at most this often while it forms.
 TOOL_INPUT_REFRESH_S = 0.1
-TOOL_MARK = "🔧"
+#: A plain glyph (text presentation): an emoji shows as an empty box where no emoji font is installed.
+TOOL_MARK = "⚙"
 
 
 def short(text: str, limit: int = 160) -> str:

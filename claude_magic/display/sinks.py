@@ -136,6 +136,14 @@ class TerminalSink(LaneRenderer):
         self._stream = stream
         self._printed_any = False
         self._notice_shown = False
+        self._terminal_md = self._new_markdown()
+
+    def _new_markdown(self) -> Any:
+        from .terminal_markdown import TerminalMarkdown
+
+        # Readable Markdown (no "**"); bold only where the output is a terminal.
+        isatty = getattr(self._out, "isatty", None)
+        return TerminalMarkdown(ansi=bool(isatty and isatty()))
 
     @property
     def _out(self) -> TextIO:
@@ -143,11 +151,12 @@ class TerminalSink(LaneRenderer):
 
     def begin(self) -> None:
         self._printed_any = False
+        self._terminal_md = self._new_markdown()
         self.start_waiting()
 
     def text(self, delta: str) -> None:
         self._clear_notice()
-        self._out.write(delta)
+        self._out.write(self._terminal_md.feed(delta))
         self._out.flush()
         self._printed_any = True
 
@@ -165,6 +174,7 @@ class TerminalSink(LaneRenderer):
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self.stop_waiting()
         self._clear_notice()
+        self._out.write(self._terminal_md.flush())
         if self._printed_any:
             self._out.write("\n")
         if error:

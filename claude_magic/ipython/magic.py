@@ -250,7 +250,8 @@ class ClaudeMagic(Magics):
             if path:
                 written = export_usage(records, **{kind: path})
                 print(f"Wrote {len(records)} records to {written}")
-        return usage_table(records)
+        # A terminal gets the text table, which fits 100 columns; a notebook gets pandas if present.
+        return usage_table(records, use_pandas=None if in_kernel(self.shell) else False)
 
     @magic_arguments()
     @argument("--script", metavar="FILE",
