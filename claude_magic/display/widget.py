@@ -36,6 +36,7 @@ from .coalesce import Coalescer
 from .markdown import list_marker, render_html, split_blocks
 from .lanes import LaneRenderer
 from .sinks import EMPTY_BUNDLE, show_final
+from .fallback import after_silence, plain_in_place
 from .waiting import WAITING
 
 __all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
@@ -266,6 +267,9 @@ class WidgetSink(LaneRenderer):
         self._widget: LiveArea | None = None
         self._handle: DisplayHandle | None = None
         self._feed: LiveFeed | None = None
+        #: Set when the front end never answered: the plain display that took the area's place.
+        self._plain: Any = None
+        self._silence: Any = None
 
     def begin(self) -> None:
         # The waiting line travels in the area's first state: no extra message.
@@ -273,17 +277,40 @@ class WidgetSink(LaneRenderer):
         self._feed = LiveFeed(self._widget.send)
         self._handle = display(self._widget, display_id=True)
         self.start_waiting(shown=True)
+        widget = self._widget
+        self._silence = after_silence(lambda: widget.rendered, self._fall_back)
+
+    def _fall_back(self) -> None:
+        """The front end never answered (see ``fallback.py``): go on as plain output."""
+        if self._widget is None or self._handle is None:
+            return
+        if self._feed is not None:
+            self._feed.cancel()
+        _front_end.retire(self._widget)
+        self.stop_waiting()  # the hint takes the notice's place
+        self._plain = plain_in_place(self._handle, self.transcript)
+        self._widget = self._feed = None
 
     def text(self, delta: str) -> None:
-        if self._feed is not None:
+        if self._plain is not None:
+            self._plain.text(delta)
+        elif self._feed is not None:
             self._feed.push(delta)
 
     def notice(self, line: str) -> None:
-        if self._widget is not None:
+        if self._plain is not None:
+            self._plain.notice(line)
+        elif self._widget is not None:
             self._widget.notice = line
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
         self.stop_waiting()
+        if self._silence is not None:
+            self._silence.cancel()
+        if self._plain is not None:
+            plain, self._plain, self._handle = self._plain, None, None
+            plain.finish(text, footer=footer, error=error)
+            return
         if self._feed is not None:
             self._feed.cancel()  # the final output replaces whatever is still pending
         if self._handle is not None:
