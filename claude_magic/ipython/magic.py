@@ -230,6 +230,8 @@ class ClaudeMagic(Magics):
     @argument("--all", dest="all_", action="store_true", help="Every record in the usage log, all sessions.")
     @argument("--csv", metavar="PATH", help="Also export the records to this CSV file.")
     @argument("--json", metavar="PATH", help="Also export the records to this JSON file.")
+    @argument("--plot", action="store_true",
+              help="Draw cost, tokens and time to first token per cell, and cost per model (needs matplotlib).")
     @line_magic
     def claude_usage(self, line: str = "") -> Any:
         """Usage and timing of every %%claude run, with totals."""
@@ -250,6 +252,15 @@ class ClaudeMagic(Magics):
             if path:
                 written = export_usage(records, **{kind: path})
                 print(f"Wrote {len(records)} records to {written}")
+        if args.plot:
+            from ..usage.plot import usage_plot
+
+            if not records:
+                raise UsageError("Nothing to plot yet: run a %%claude cell first.")
+            try:
+                return usage_plot(records)
+            except ImportError as exc:
+                raise UsageError(str(exc)) from None
         # A terminal gets the text table, which fits 100 columns; a notebook gets pandas if present.
         return usage_table(records, use_pandas=None if in_kernel(self.shell) else False)
 

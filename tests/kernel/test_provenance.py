@@ -18,3 +18,6 @@ def test_an_offline_answer_is_marked_emulated_and_kept_out_of_real_spend(bare_ke
     assert logged == ["emulator"]
     table = bare_kernel.run("%claude_usage")
     assert "emulated" in table.all_text
+    plot = bare_kernel.run("%claude_usage --plot")
+    assert plot.status == "ok", plot.all_text
+    assert plot.data("image/png") and plot.data("text/plain") == ["Usage plot of 1 runs"]
