@@ -108,12 +108,16 @@ class UsageTable:
         self.columns: tuple[str, ...] = COLUMNS
 
     def _repr_html_(self) -> str:
-        # nowrap: a model id must not break at its hyphens onto three lines.
-        head = "".join(f"<th>{html.escape(HEADINGS[c])}</th>" for c in self.columns)
+        # nowrap: a model id must not break at its hyphens onto three lines; text left-aligned
+        # (JupyterLab right-aligns every cell), numbers right-aligned.
+        def style(column: str) -> str:
+            return "white-space: nowrap" + ("" if column in _NUMERIC else "; text-align: left")
+
+        head = "".join(f'<th style="{style(c)}">{html.escape(HEADINGS[c])}</th>' for c in self.columns)
         body = []
         for row in self.rows:
             cells = "".join(
-                f'<td style="white-space: nowrap">{html.escape(_text(c, row[c]))}</td>' for c in self.columns
+                f'<td style="{style(c)}">{html.escape(_text(c, row[c]))}</td>' for c in self.columns
             )
             body.append(f"<tr>{cells}</tr>")
         summaries = _summary_rows(self.rows)

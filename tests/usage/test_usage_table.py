@@ -86,7 +86,8 @@ def test_html_table_escapes_values_and_puts_total_in_the_footer() -> None:
     assert "overloaded &amp; &lt;retry&gt;" in html
     assert html.count("<tr>") == 4
     assert re.search(r"<tfoot><tr><td[^>]*>total</td>.*<td[^>]*>1,212</td>", html)
-    assert html.count('<td style="white-space: nowrap">') == html.count("<td")  # no model id wraps
+    assert html.count('<td style="white-space: nowrap') == html.count("<td")  # no model id wraps
+    assert '<td style="white-space: nowrap; text-align: left">claude-sonnet-4-6</td>' in html
 
 
 def test_text_table_keeps_a_long_multiline_error_on_one_short_line() -> None:
