@@ -85,7 +85,8 @@ def backend(script: str | os.PathLike[str] | None = None, *, live: bool | None =
     else:
         # A path, or a shipped script's name ("workshop", "errors") as the emulator's CLI takes.
         name = Path(script).name if script is not None else None
-        chosen = Backend(emulator=Emulator(script=script).start(), script=name, forced=live is False)
+        chosen = Backend(emulator=Emulator(script=script if isinstance(script, str) or script is None else Path(script)).start(),
+                         script=name, forced=live is False)
     from .state import kernel_state
 
     kernel_state().use_backend(chosen.emulator)

@@ -10,6 +10,7 @@ prompt of ``%claude PROMPT``, taken as written, apostrophes and all.
 from __future__ import annotations
 
 import argparse
+import io
 import shlex
 from typing import Any
 
@@ -28,14 +29,15 @@ def _takes_value(parser: argparse.ArgumentParser, option: str) -> bool:
 
 def _word(text: str) -> tuple[str, int]:
     """The first shell word of ``text`` (which starts with it) and how many characters it used."""
-    lex = shlex.shlex(text, posix=True)
+    stream = io.StringIO(text)
+    lex = shlex.shlex(stream, posix=True)
     lex.whitespace_split = True
     lex.commenters = ""
     try:
         word = lex.get_token()
     except ValueError as exc:
         raise UsageError(f"Cannot read the options: {exc} in {_cut(text)}; close the quote.") from None
-    return word or "", lex.instream.tell()
+    return word or "", stream.tell()
 
 
 def _cut(text: str, limit: int = 40) -> str:
