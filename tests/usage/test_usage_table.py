@@ -159,9 +159,9 @@ def test_footer_matches_the_documented_pattern() -> None:
         r"(?P<model>\S+) · [\d,]+ in · [\d,]+ out"
         r"(?: · cache (?:[\d,]+ write)?(?:, )?(?:[\d,]+ read)?)?"
         r"(?: · first token \d+\.\d\d s)?(?: · \d+\.\d\d s)?(?: · \d+\.\d tok/s)?"
-        r" · (?:\$\d+\.\d{4}|<\$0\.0001|cost unknown)(?: · (?:interrupted|error))?"
+        r" · (?:\$\d+\.\d{4}|<\$0\.0001|cost unknown)(?: · emulated)?(?: · (?:interrupted|error))?"
     )
-    for record in (FIRST, SECOND):
+    for record in (FIRST, SECOND, EMULATED):
         assert pattern.fullmatch(format_footer(record)), format_footer(record)
 
 
