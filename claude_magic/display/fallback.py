@@ -21,7 +21,7 @@ __all__ = ["SILENCE_S", "SILENCE_HINT", "plain_in_place", "after_silence"]
 #: Longer than a loaded browser takes to create a view (a few hundred ms), short enough that
 #: a user still waiting for the first words sees them.
 SILENCE_S = 4.0
-SILENCE_HINT = ("The live area did not start (its front end never answered): the answer streams as plain "
+SILENCE_HINT = ("The live area did not start or was closed by its front end: the answer streams as plain "
                 "output; stop it with the kernel's stop button. In Notebook 7, close the tab that opened "
                 "this notebook and reload.")
 

@@ -279,6 +279,7 @@ class WidgetSink(LaneRenderer):
         self.start_waiting(shown=True)
         widget = self._widget
         self._silence = after_silence(lambda: widget.rendered, self._fall_back)
+        _on_front_end_close(widget, self._fall_back)
 
     def _fall_back(self) -> None:
         """The front end never answered (see ``fallback.py``): go on as plain output."""
@@ -319,6 +320,19 @@ class WidgetSink(LaneRenderer):
             _front_end.retire(self._widget)
         self._widget = self._handle = self._feed = None
         show_final(text, footer=footer, error=error)
+
+
+def _on_front_end_close(area: LiveArea, fall_back: Callable[[], None]) -> None:
+    """A front end that closes the area's comm (Notebook 7 with the creating tab open) leaves
+    Stop dead: fall back at once. The close may arrive on a subshell's thread."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if area.comm is not None:
+        area.comm.on_close(lambda _msg: loop.call_soon_threadsafe(fall_back))
 
 
 def widget_frontend_available() -> bool:
