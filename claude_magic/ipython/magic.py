@@ -175,7 +175,8 @@ class ClaudeMagic(Magics):
             raise UsageError("--temperature must be between 0 and 1.")
         if args.out is not None:
             check_out_name(args.out)
-        for what, text in (("prompt", prompt), ("system prompt", args.system or "")):
+        system = args.system if args.system is not None else self.system
+        for what, text in (("prompt", prompt), ("system prompt", system or "")):
             check_encodable(what, text)
         if args.new:
             self.session.conversation.reset()
@@ -183,7 +184,7 @@ class ClaudeMagic(Magics):
             prompt=prompt,
             model=args.model or self.model,
             max_tokens=args.max_tokens or self.max_tokens,
-            system=args.system if args.system is not None else self.system,
+            system=system,
             temperature=args.temperature if args.temperature is not None else self.temperature,
             out=args.out,
             new=args.new,
