@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import html
+import math
 import json
 import os
 from collections.abc import Sequence
@@ -100,6 +102,55 @@ def _plain(name: str, value: Any) -> str:
     return text
 
 
+def _shown_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Leave out columns with nothing to say (no cache use, no error, every answer ending at
+    "end_turn"), so the table fits a notebook or a terminal without scrolling."""
+    return [c for c in COLUMNS if c in _ALWAYS or any(
+        row[c] not in (None, "", 0) and not (c == "stop_reason" and row[c] == "end_turn") for row in rows)]
+
+
+def _html_table(rows: Sequence[dict[str, Any]]) -> str:
+    """nowrap: a model id must not break at its hyphens onto three lines; text left-aligned
+    (JupyterLab right-aligns every cell), numbers right-aligned."""
+
+    def style(column: str) -> str:
+        return "white-space: nowrap" + ("" if column in _NUMERIC else "; text-align: left")
+
+    columns = _shown_columns(rows)
+    head = "".join(f'<th style="{style(c)}">{html.escape(HEADINGS[c])}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td style="{style(c)}">{html.escape(_text(c, row[c]))}</td>' for c in columns)
+        body.append(f"<tr>{cells}</tr>")
+    summaries = _summary_rows(list(rows))
+    return (
+        f'<table class="claude-usage"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body[:-summaries])}</tbody><tfoot>{''.join(body[-summaries:])}</tfoot></table>"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _usage_frame_class() -> Any:
+    import pandas as pd
+
+    class UsageFrame(pd.DataFrame):  # type: ignore[misc]
+        """A plain DataFrame of the records that displays as the compact usage table."""
+
+        def _repr_html_(self) -> str | None:
+            fields = {heading: field for field, heading in HEADINGS.items()}
+            if list(self.columns) != [HEADINGS[c] for c in COLUMNS]:
+                return super()._repr_html_()  # reshaped by the user: pandas' own view
+            rows = [{fields[h]: None if _missing(v) else v for h, v in record.items()}
+                    for record in self.to_dict("records")]
+            return _html_table(rows)
+
+    return UsageFrame
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 class UsageTable:
     """The usage table without pandas: HTML for notebooks, aligned text for terminals."""
 
@@ -108,30 +159,10 @@ class UsageTable:
         self.columns: tuple[str, ...] = COLUMNS
 
     def _repr_html_(self) -> str:
-        # nowrap: a model id must not break at its hyphens onto three lines; text left-aligned
-        # (JupyterLab right-aligns every cell), numbers right-aligned.
-        def style(column: str) -> str:
-            return "white-space: nowrap" + ("" if column in _NUMERIC else "; text-align: left")
-
-        head = "".join(f'<th style="{style(c)}">{html.escape(HEADINGS[c])}</th>' for c in self.columns)
-        body = []
-        for row in self.rows:
-            cells = "".join(
-                f'<td style="{style(c)}">{html.escape(_text(c, row[c]))}</td>' for c in self.columns
-            )
-            body.append(f"<tr>{cells}</tr>")
-        summaries = _summary_rows(self.rows)
-        foot = body[-summaries:]
-        return (
-            f'<table class="claude-usage"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body[:-summaries])}</tbody><tfoot>{''.join(foot)}</tfoot></table>"
-        )
+        return _html_table(self.rows)
 
     def __str__(self) -> str:
-        # A terminal is narrow: leave out columns with nothing to say (no cache use, no error).
-        # (Every answer ending at "end_turn" says nothing either.)
-        columns = [c for c in self.columns if c in _ALWAYS or any(
-            row[c] not in (None, "", 0) and not (c == "stop_reason" and row[c] == "end_turn") for row in self.rows)]
+        columns = _shown_columns(self.rows)
         cells = [[_plain(c, row[c]) for c in columns] for row in self.rows]
         days = {str(row["started_at"])[:10] for row in self.rows if row["started_at"]}
         if "started_at" in columns and len(days) == 1:
@@ -169,8 +200,8 @@ def usage_table(records: Sequence[UsageRecord], *, use_pandas: bool | None = Non
                     "use_pandas=True needs pandas: install it with `pip install pandas`"
                 ) from None
         else:
-            frame = pd.DataFrame(_rows(records), columns=list(COLUMNS))
-            return frame.rename(columns=HEADINGS)
+            rows = [{HEADINGS[name]: row[name] for name in COLUMNS} for row in _rows(records)]
+            return _usage_frame_class()(rows, columns=[HEADINGS[name] for name in COLUMNS])
     return UsageTable(records)
 
 

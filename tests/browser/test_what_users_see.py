@@ -43,7 +43,7 @@ def _top(locator: Any) -> float | None:
 
 def test_wait_line_emulated_footer_still_layout_and_a_one_line_interrupt(open_notebook, lab) -> None:
     nb = open_notebook([_setup_cell(lab.root), "%%claude\nslow start please", "%%claude\nA long story",
-                        "queued_ran = True", "print('queued_ran' in globals())"])
+                        "queued_ran = True", "print('queued_ran' in globals())", "%claude_usage"])
     nb.run(0)
     nb.wait_done(0)
     nb.run(1)
@@ -81,6 +81,16 @@ def test_wait_line_emulated_footer_still_layout_and_a_one_line_interrupt(open_no
     nb.run(4)
     nb.wait_done(4)
     assert nb.cell(4).locator(".jp-OutputArea").inner_text().strip() == "False"  # the queued cell aborted
+
+    nb.run(5)
+    nb.wait_done(5)
+    model = nb.cell(5).locator("td", has_text="claude-sonnet-4-6").first
+    height = model.bounding_box()["height"]
+    line = nb.cell(5).locator("td", has_text="ok").first.bounding_box()["height"]
+    assert height <= line + 1, (height, line)  # the model id on one line
+    table = nb.cell(5).locator(".jp-OutputArea-output").first
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth + 1")  # no horizontal scrolling
+    nb.screenshot("usage")
 
 
 def test_a_chat_conversation_is_kept_in_the_saved_notebook(open_notebook, lab) -> None:

@@ -206,3 +206,11 @@ def test_no_rate_for_a_one_token_answer_or_under_a_second_of_generation() -> Non
     assert generation_rate(400, 0.4) is None
     assert generation_rate(5, 3.0) is None
     assert generation_rate(120, 2.0) == pytest.approx(60.0)
+
+
+def test_dataframe_displays_as_the_compact_table_on_one_line_per_model() -> None:
+    df = usage_table(RECORDS)
+    html = df._repr_html_()
+    assert '<td style="white-space: nowrap; text-align: left">claude-sonnet-4-6</td>' in html
+    assert "<th" in html and "cache w" not in html  # no cache writes: the column is left out
+    assert df.head(1)._repr_html_().startswith("<div>")  # a reshaped frame: pandas' own view
