@@ -139,7 +139,8 @@ def _usage_frame_class() -> Any:
         def _repr_html_(self) -> str | None:
             fields = {heading: field for field, heading in HEADINGS.items()}
             if list(self.columns) != [HEADINGS[c] for c in COLUMNS]:
-                return super()._repr_html_()  # reshaped by the user: pandas' own view
+                own: str | None = super()._repr_html_()  # reshaped by the user: pandas' own view
+                return own
             rows = [{fields[h]: None if _missing(v) else v for h, v in record.items()}
                     for record in self.to_dict("records")]
             return _html_table(rows)
@@ -193,7 +194,7 @@ def usage_table(records: Sequence[UsageRecord], *, use_pandas: bool | None = Non
     "total" row (API answers: real spend) and, if any, the "emulated" row."""
     if use_pandas is not False:
         try:
-            import pandas as pd
+            import pandas  # noqa: F401 - is it there?
         except ImportError:
             if use_pandas:
                 raise ImportError(
