@@ -16,6 +16,8 @@ __all__ = [
     "Chat",
     "map",
     "history",
+    "last",
+    "answers",
     "events",
     "UsageRecord",
     "load_ipython_extension",
@@ -27,6 +29,9 @@ __version__ = "0.1.0"
 #: Every %%claude run of this kernel (failed and interrupted ones too), oldest first. It is
 #: the kernel's own record (``core/state.py``), so ``%reload_ext claude_magic`` keeps it.
 history: UsageHistory = _kernel_state().history
+
+#: ``claude_magic.last``: the last answer (``.text``, ``.record``, ``.footer``), kept by the kernel,
+#: so a page reloaded mid-stream loses nothing; ``claude_magic.answers``: the last 20, oldest first.
 
 #: The raw stream events of the last ``%%claude --raw`` cell.
 events: list[Any] = _kernel_state().events
@@ -56,6 +61,12 @@ def map(items: Any, template: str, **options: Any) -> Any:  # noqa: A001 - claud
 
 
 def __getattr__(name: str) -> Any:
+    # ``last`` and ``answers`` are read when asked for, so they are always the newest.
+    if name == "last":
+        answers = _kernel_state().answers
+        return answers[-1] if answers else None
+    if name == "answers":
+        return list(_kernel_state().answers)
     # Chat pulls in widgets: import it only when asked for.
     if name == "Chat":
         from .display.chat import Chat

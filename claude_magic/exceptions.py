@@ -8,7 +8,8 @@
     │   ├── BudgetError               ClaudeMagic.budget_usd is spent
     │   ├── PromptError               a {name} in the prompt cannot be filled
     │   └── ToolDefinitionError       a --tools name is not a usable function
-    └── UsageLogError                 the SQLite usage log cannot be read or written
+    ├── UsageLogError                 the SQLite usage log cannot be read or written
+    └── Interrupted                   the kernel interrupted a turn: one line, no traceback
 
 The IPython layer shows a ``UserError`` as IPython's one-line ``UsageError``; everything else
 reaches the user through the streaming core's one error line. The emulator keeps its own
@@ -25,6 +26,7 @@ __all__ = [
     "PromptError",
     "ToolDefinitionError",
     "UsageLogError",
+    "Interrupted",
 ]
 
 
@@ -54,3 +56,16 @@ class ToolDefinitionError(UserError, ValueError):
 
 class UsageLogError(ClaudeMagicError):
     """The usage log cannot be read or written; the message is one line with the fix."""
+
+
+class Interrupted(ClaudeMagicError):
+    """The kernel's interrupt ended a turn; raised once the turn is concluded.
+
+    It replaces the bare ``CancelledError`` so the cell still fails (queued cells abort) but shows
+    only its message: IPython prints what ``_render_traceback_`` returns instead of a traceback
+    through the SDK, httpx2 and anyio. An ``Exception``, not a ``KeyboardInterrupt``: asyncio
+    re-raises a ``KeyboardInterrupt`` out of the event loop when a task ends with one.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"⚠ {self}"]

@@ -94,7 +94,7 @@ def backend(
     replay: str | os.PathLike[str] | None = None,
 ) -> Backend:
     """Choose the backend (see the module docstring) and point a loaded %%claude at it."""
-    from ..emulator import Emulator, Script
+    from ..emulator import Emulator
 
     use_live = live_requested() if live is None else live
     replay = replay or replay_requested()
@@ -104,9 +104,10 @@ def backend(
         emulator = Emulator(replay=Path(replay)).start()
         chosen = Backend(emulator=emulator, replay=Path(replay).name, forced=live is False)
     else:
-        loaded = Script.load(Path(script) if not isinstance(script, str) else script) if script is not None else None
+        # A path, or a shipped script's name ("workshop", "errors") as the emulator's CLI takes.
         name = Path(script).name if script is not None else None
-        chosen = Backend(emulator=Emulator(script=loaded).start(), script=name, forced=live is False)
+        chosen = Backend(emulator=Emulator(script=script if isinstance(script, str) or script is None else Path(script)).start(),
+                         script=name, forced=live is False)
     from .state import kernel_state
 
     kernel_state().use_backend(chosen.emulator)

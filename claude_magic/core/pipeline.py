@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..exceptions import BudgetError, MissingKeyError, UsageLogError
+from ..exceptions import BudgetError, Interrupted, MissingKeyError, UsageLogError
 from ..secrets import redact_deep, refuse_secrets
 from ..usage.footer import format_footer
 from ..usage.log import UsageLog
@@ -28,7 +28,7 @@ from .lanes import Ending, Sink, Text, ToolResult
 from .media import MediaSupport, prepare_media
 from .retry import RetryPolicy
 from .session import CellSpec
-from .state import KernelState, kernel_state
+from .state import Answer, KernelState, kernel_state
 from .stream import RoundResult, RoundStreamer
 from .turn import TurnResult
 
@@ -89,8 +89,8 @@ class Outcome:
     footer: str
     error_line: str | None
     answer_text: str
-    #: A kernel interrupt caught while streaming: the front end re-raises it once it has
-    #: kept the answer, so queued cells abort.
+    #: A kernel interrupt caught while streaming: the front end raises it again (as
+    #: :class:`Interrupted`, one line) once it has kept the answer, so queued cells abort.
     interrupt: BaseException | None = None
     #: The assistant turn for the conversation: the text, or signed thinking blocks and the text.
     content: Any = ""
@@ -99,7 +99,7 @@ class Outcome:
 
     def raise_interrupt(self) -> None:
         if self.interrupt is not None:
-            raise self.interrupt
+            raise Interrupted(self.error_line or "Stopped.") from None
 
 
 def _pretty_json(outcome: Outcome) -> str | None:
@@ -169,12 +169,14 @@ class Pipeline:
         on_event: EventHandler | None = None,
         hints: tuple[str, str] = CELL_RETRY_HINTS,
         plan: RequestPlan | None = None,
+        interrupt_line_in_sink: bool = True,
     ) -> Outcome:
         """Stream one turn (every round of tool calls) into ``sink`` and conclude it.
 
         Raises a :class:`UserError` before anything is sent or shown when the budget is spent,
         there is no key, the prompt holds the user's own key or token, or an attachment cannot
-        go to this model.
+        go to this model. ``interrupt_line_in_sink=False``: after a kernel interrupt the sink
+        ends without the "Stopped" line, because the caller raises it as the cell's one error line.
         """
         # An attached text file (a .env, a config) is sent as it is: it is checked like the prompt.
         documents = [a.block["source"]["data"] for a in spec.attachments if a.kind == "text"]
@@ -208,7 +210,8 @@ class Pipeline:
             turn.note = plan.warning
         outcome = self.conclude(spec, turn, stopped=stopped, endpoint=endpoint, hints=hints, interrupt=interrupt,
                                 max_tokens=plan.max_tokens)
-        sink.end(Ending(outcome.footer, outcome.error_line, answer=_pretty_json(outcome)))
+        shown = None if interrupt is not None and not interrupt_line_in_sink else outcome.error_line
+        sink.end(Ending(outcome.footer, shown, answer=_pretty_json(outcome)))
         return outcome
 
     async def _rounds(self, spec: CellSpec, params: dict[str, Any], turn: TurnResult, *, client: Any, sink: Sink,
@@ -298,10 +301,11 @@ class Pipeline:
             value = checked.value
             error_line = checked.error or error_line
         record = turn.record(spec, status=status, error=error_type(exc) if status == "error" and exc else None,
-                             prices=settings.prices)
+                             prices=settings.prices, emulated=endpoint.offline)
         self._state.history.append(record)
         log_problem = self._write_log(record)
         footer = format_footer(record, max_tokens=max_tokens or spec.max_tokens)
+        self._state.answers.append(Answer(text, record, footer))
         return Outcome(record=record, footer=footer, error_line=error_line or log_problem, answer_text=text,
                        interrupt=interrupt, content=turn.assistant_content(text), value=value)
 

@@ -121,7 +121,7 @@ def _index_key(key: Any) -> Any:
 
 
 def _fill(name: str, conversion: str | None, spec: str, namespace: Mapping[str, Any], value: Any) -> str:
-    where = "{" + name + "}"
+    where = "{" + _cut(name) + "}"
     if conversion is not None:
         value = _CONVERSIONS[conversion](value)
     if "{" in spec:
@@ -139,17 +139,22 @@ def _fill(name: str, conversion: str | None, spec: str, namespace: Mapping[str, 
         raise PromptError(
             f"{where}: a {type(value).__name__} has no readable text form, only its default "
             f"repr; give its class a __str__, or interpolate one of its fields, e.g. "
-            f"{{{name}.some_attribute}}"
+            f"{{{_cut(name)}.some_attribute}}"
         )
     return text
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """A name as an error line shows it: a pasted megabyte must not become a megabyte line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
     first, rest = _string.formatter_field_name_split(name)
     if first not in namespace:
         raise PromptError(
-            f"name {first!r} is not defined: define it before running this cell, "
-            f"or write {{{{{first}}}}} for literal braces"
+            f"name {_cut(repr(first))} is not defined: define it before running this cell, "
+            f"or write {{{{{_cut(first)}}}}} for literal braces"
         )
     value = namespace[first]
     path = first
@@ -159,7 +164,7 @@ def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
                 value = getattr(value, key)
             except Exception as exc:  # noqa: BLE001 - a property may raise anything
                 raise PromptError(
-                    f"{{{name}}}: {path} ({type(value).__name__}) has no attribute {key!r} "
+                    f"{{{_cut(name)}}}: {_cut(path)} ({type(value).__name__}) has no attribute {_cut(repr(key))} "
                     f"({type(exc).__name__})"
                 ) from None
             path = f"{path}.{key}"
@@ -171,7 +176,7 @@ def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
                 raise
             except Exception as exc:  # noqa: BLE001 - __getitem__ may raise anything
                 raise PromptError(
-                    f"{{{name}}}: {path} ({type(value).__name__}) has no item [{key!r}] "
+                    f"{{{_cut(name)}}}: {_cut(path)} ({type(value).__name__}) has no item [{_cut(repr(key))}] "
                     f"({type(exc).__name__})"
                 ) from None
             path = f"{path}[{key!r}]"

@@ -9,15 +9,31 @@ instead of reaching into the magic, which keeps the import graph free of cycles.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..usage.record import UsageHistory
+from ..usage.record import UsageHistory, UsageRecord
 from .capabilities import CapabilityCache
 from .session import KernelSession
 from .settings import DEFAULTS, Settings
 
-__all__ = ["KernelState", "kernel_state"]
+__all__ = ["KernelState", "kernel_state", "Answer", "KEPT_ANSWERS"]
+
+#: How many answers ``claude_magic.answers`` keeps (their text stays in memory).
+KEPT_ANSWERS = 20
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One finished answer as the kernel kept it: ``claude_magic.last`` after a page reload."""
+
+    text: str
+    record: UsageRecord
+    footer: str = ""
+
+    def __repr__(self) -> str:
+        return f"{self.text}\n\n{self.footer}" if self.footer else self.text
 
 
 @dataclass
@@ -34,6 +50,8 @@ class KernelState:
     cell_number: Any = None
     #: What each model can do, asked once per endpoint and model.
     capabilities: CapabilityCache = field(default_factory=CapabilityCache)
+    #: The last answers, oldest first (cells and the Chat alike): what a reloaded page lost.
+    answers: deque[Answer] = field(default_factory=lambda: deque(maxlen=KEPT_ANSWERS))
 
     def current_cell(self) -> int | None:
         return self.cell_number() if self.cell_number is not None else None

@@ -13,7 +13,19 @@ from .attachments import describe
 from .session import CellSpec
 from .stream import RoundResult
 
-__all__ = ["TurnResult"]
+__all__ = ["TurnResult", "generation_rate", "MIN_RATE_SPAN_S", "MIN_RATE_TOKENS"]
+
+#: A rate needs this much generation to mean anything: a one-token answer, or a short one that
+#: arrives in one network read, would otherwise report thousands of tokens a second.
+MIN_RATE_SPAN_S = 1.0
+MIN_RATE_TOKENS = 10
+
+
+def generation_rate(output_tokens: int, span_s: float) -> float | None:
+    """Output tokens a second from the first text to the end; None under 1 s or 10 tokens."""
+    if span_s < MIN_RATE_SPAN_S or output_tokens < MIN_RATE_TOKENS:
+        return None
+    return output_tokens / span_s
 
 
 def _now_iso() -> str:
@@ -50,16 +62,17 @@ class TurnResult:
         times = [r.thinking_s for r in self.rounds if r.thinking_s is not None]
         return sum(times) if times else None
 
-    def record(self, spec: CellSpec, *, status: str, error: str | None, prices: Mapping[str, Any]) -> UsageRecord:
+    def record(self, spec: CellSpec, *, status: str, error: str | None, prices: Mapping[str, Any],
+               emulated: bool = False) -> UsageRecord:
         rounds = self.rounds or [RoundResult()]
         first, last = rounds[0], rounds[-1]
         sums = dataclasses.asdict(TokenCounts.total(rounds))
         first_text = next((r for r in rounds if r.first_text_at is not None), None)
         ended = last.ended
         tokens_per_s = None
-        if first_text is not None and ended is not None and sums["output_tokens"]:
+        if first_text is not None and ended is not None:
             span = ended - first_text.first_text_at  # type: ignore[operator]
-            tokens_per_s = sums["output_tokens"] / span if span > 0 else None
+            tokens_per_s = generation_rate(sums["output_tokens"], span)
         return UsageRecord(
             cell=spec.cell,
             model=spec.model,
@@ -77,6 +90,7 @@ class TurnResult:
             rounds=[_round_figures(r) for r in rounds] if len(rounds) > 1 else [],
             attachments=describe(spec.attachments),
             thinking_s=self.thinking_s,
+            backend="emulator" if emulated else "api",
         )
 
 

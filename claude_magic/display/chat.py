@@ -33,10 +33,11 @@ from ..core.pipeline import Pipeline, StopSwitch
 from ..core.session import CellSpec
 from ..core.settings import request_options
 from ..core.state import kernel_state
-from ..exceptions import UserError
+from ..exceptions import Interrupted, UserError
 from ..secrets import redact_deep, refuse_secrets
 from ..usage.record import UsageRecord
 from .lanes import LaneRenderer
+from .transcript import ChatTranscript, TranscriptTurn
 from .widget import LiveFeed, ThinkingFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
@@ -89,7 +90,7 @@ class _AnswerView(LaneRenderer):
         self._thinking_feed = ThinkingFeed(self._send)
 
     def begin(self) -> None:
-        pass
+        self.start_waiting()
 
     def text(self, delta: str) -> None:
         self._feed.push(delta)
@@ -104,6 +105,7 @@ class _AnswerView(LaneRenderer):
         self._send({"notice": line})
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         # Everything that arrived stays on screen, its last block rendered (the thinking folded).
         if self.thinking_transcript:
             self._thinking_feed.fold()
@@ -158,8 +160,35 @@ class Chat(anywidget.AnyWidget):
         self._turn_ids = itertools.count(1)
         self._task: asyncio.Task[list[ChatAnswer]] | None = None
         self._switches: list[StopSwitch] = []
+        #: Finished turns, for :meth:`transcript` (what a saved notebook keeps).
+        self._done: list[TranscriptTurn] = []
         self.on_msg(self._handle_custom)
         _let_front_end_choose_subshell(self.comm)  # Stop during `await chat.send(...)`
+        self._models_task = self._offer_api_models()
+
+    def _offer_api_models(self) -> asyncio.Task[None] | None:
+        """Fill the selector with the endpoint's own models (``GET /v1/models``), in the
+        background; the price table's models stay until (and if) that answers."""
+        if self._loop is None or not self._loop.is_running():
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return asyncio.ensure_future(self._load_models())
+
+    async def _load_models(self) -> None:
+        from ..core.client import get_client
+        from ..core.models import list_models
+
+        try:
+            endpoint = Pipeline(kernel_state()).preflight()
+            offered = await asyncio.wait_for(list_models(get_client(endpoint, stall_timeout=10.0)), 10.0)
+        except Exception:  # noqa: BLE001 - no key, offline, an old server: keep the fallback list
+            return
+        if offered:
+            chosen = [self.model, *self.compare]
+            self.models = list(dict.fromkeys([*chosen, *offered]))
 
     # -- what nbval and people see -------------------------------------------------------------
     def __repr__(self) -> str:
@@ -173,7 +202,16 @@ class Chat(anywidget.AnyWidget):
         if bundle is None:
             return None
         data, metadata = bundle
-        return {**data, "text/plain": repr(self)}, metadata
+        if not self._done:
+            return {**data, "text/plain": repr(self)}, metadata
+        # Displayed again after some turns: the snapshot travels with the view, so a saved
+        # notebook (or GitHub, which shows no widgets) still reads the conversation.
+        return {**data, **self.transcript()._repr_mimebundle_()}, metadata
+
+    def transcript(self) -> ChatTranscript:
+        """The conversation so far as a static output (``text/plain`` and safe ``text/html``):
+        end a notebook with ``chat.transcript()`` to save what was said through the widget."""
+        return ChatTranscript(repr(self), self._done)
 
     # -- the conversation ------------------------------------------------------------------------
     @property
@@ -193,6 +231,7 @@ class Chat(anywidget.AnyWidget):
         """Forget the conversation and clear the transcript."""
         self.stop()
         self._threads.clear()
+        self._done.clear()
         self._post({"reset": True})
 
     # -- sending ---------------------------------------------------------------------------------
@@ -233,7 +272,8 @@ class Chat(anywidget.AnyWidget):
 
     def _show_failure(self, task: asyncio.Task[list[ChatAnswer]]) -> None:
         # A bug, not an API error (those end in the answer's own error line): say so, once.
-        if not task.cancelled() and task.exception() is not None:
+        # A kernel interrupt (Interrupted) already ended each answer with its "Stopped" line.
+        if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), Interrupted):
             exc = task.exception()
             self._post({"notice": redact(f"The chat failed: {type(exc).__name__}: {exc}")})
 
@@ -268,7 +308,9 @@ class Chat(anywidget.AnyWidget):
                 self._answer(pipeline, prompt, model, [turn, i], switch, endpoint=endpoint, cell=cell)
                 for i, (model, switch) in enumerate(zip(models, switches))
             ]
-            return list(await asyncio.gather(*answers))
+            done = list(await asyncio.gather(*answers))
+            self._done.append((prompt, [(a.model, a.text, _footer(a), a.error) for a in done]))
+            return done
         finally:
             self.busy = False
 
@@ -293,12 +335,19 @@ class Chat(anywidget.AnyWidget):
         return ChatAnswer(model, outcome.answer_text, outcome.record, outcome.error_line)
 
 
+def _footer(answer: ChatAnswer) -> str:
+    from ..usage.footer import format_footer
+
+    return format_footer(answer.record) if answer.record is not None else ""
+
+
 def _current_cell() -> int | None:
     return kernel_state().current_cell()
 
 
 def _suggested_models() -> list[str]:
-    """The selector's choices: current models of the price table, newest families first."""
+    """The selector's first choices, until the API's list arrives (or if it never does):
+    the current models of the price table, every family (Haiku too)."""
     from ..usage.pricing import PRICES
 
-    return [m for m in PRICES if not m.startswith("claude-3")][:12]
+    return [m for m in PRICES if not m.startswith("claude-3")]

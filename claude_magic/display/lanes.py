@@ -18,12 +18,14 @@ from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInp
 from ..secrets import redact
 from .citations import CitationIndex
 from .thinking import thinking_text
+from .waiting import WaitTicker
 
 __all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
 #: A tool call's input repaints at most this often while it forms.
 TOOL_INPUT_REFRESH_S = 0.1
-TOOL_MARK = "🔧"
+#: A plain glyph (text presentation): an emoji shows as an empty box where no emoji font is installed.
+TOOL_MARK = "⚙"
 
 
 def short(text: str, limit: int = 160) -> str:
@@ -58,6 +60,9 @@ class LaneRenderer:
         self._last_was_thinking = False
         self._tool_input_shown_at = 0.0
         self._citations = CitationIndex()
+        self._waiting = WaitTicker(self._show_waiting)
+        #: The notice shows the waiting line now (cleared when the wait is over).
+        self._waiting_shown = False
 
     # -- what a display implements ---------------------------------------------------------
     def text(self, delta: str) -> None:
@@ -75,11 +80,44 @@ class LaneRenderer:
     def fold_thinking(self) -> None:
         """The answer has started: fold the thinking away."""
 
+    def clear_waiting(self) -> None:
+        """The waiting line is over; a display whose next repaint replaces it overrides this."""
+        self.notice("")
+
     # -- the Sink protocol -----------------------------------------------------------------
     def begin(self) -> None:
-        pass
+        self.start_waiting()
+
+    def start_waiting(self, *, shown: bool = False) -> None:
+        """Tick "waiting for the first token… N s" until something arrives (``shown``: the
+        display already shows the bare waiting line)."""
+        self._waiting_shown = shown
+        self._waiting.start()
+
+    def stop_waiting(self) -> None:
+        """No more ticks (every ``finish`` calls it, also when driven without ``end``)."""
+        self._waiting.stop()
+
+    def _show_waiting(self, line: str) -> None:
+        self._waiting_shown = True
+        self.notice(line)
+
+    def _end_waiting(self, lane: Lane | None) -> None:
+        if self._waiting.done:
+            return
+        if isinstance(lane, Notice):
+            # A real notice replaces the waiting line; clearing it lets the wait show again.
+            self._waiting.paused = bool(lane.line)
+            self._waiting_shown = False
+            return
+        self._waiting.stop()
+        if self._waiting_shown and lane is not None:
+            self._waiting_shown = False
+            self.clear_waiting()
 
     def push(self, lane: Lane) -> None:
+        if not self._waiting.done and not isinstance(lane, (Thinking, Citation)):
+            self._end_waiting(lane)
         if isinstance(lane, Text):
             self.on_text(lane)
         elif isinstance(lane, Notice):
@@ -95,6 +133,7 @@ class LaneRenderer:
         self._last_was_thinking = isinstance(lane, Thinking)
 
     def end(self, ending: Ending) -> None:
+        self._end_waiting(None)
         if self._citations:
             self.append(self._citations.sources(markdown=not self.plain_text))
         self.finish(self.transcript if ending.answer is None else ending.answer, footer=ending.footer,

@@ -185,11 +185,12 @@ def render_html(rows: Iterable[EventRow]) -> str:
             f'<td style="{_CELL_STYLE}{extra}">{html.escape(value)}</td>'
             for value, extra in (
                 (f"{row.ms:.1f}", ";text-align:right"),
-                (row.type, ""),
+                # Text left-aligned: JupyterLab right-aligns table cells unless told otherwise.
+                (row.type, ";text-align:left"),
                 ("" if row.index is None else str(row.index), ";text-align:right"),
-                (row.delta or "", ""),
+                (row.delta or "", ";text-align:left"),
                 # pre keeps the spaces that start most text deltas visible.
-                (row.excerpt, ";white-space:pre"),
+                (row.excerpt, ";white-space:pre;text-align:left"),
             )
         )
         + "</tr>"

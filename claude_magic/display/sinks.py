@@ -118,6 +118,10 @@ class MarkdownSink(LaneRenderer):
 
     def begin(self) -> None:
         self._handle = self._display(EMPTY_BUNDLE, raw=True, display_id=True)
+        self.start_waiting()
+
+    def clear_waiting(self) -> None:
+        self._notice = ""  # the repaint that follows (the first text, a tool line) drops it
 
     def text(self, delta: str) -> None:
         self._coalescer.push(delta)
@@ -139,6 +143,7 @@ class MarkdownSink(LaneRenderer):
         self._update()
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         self._coalescer.cancel()
         self._thinking_coalescer.cancel()
         if self._handle is not None:
@@ -197,6 +202,14 @@ class TerminalSink(LaneRenderer):
         self._printed_any = False
         self._notice_shown = False
         self._in_thinking = False
+        self._terminal_md = self._new_markdown()
+
+    def _new_markdown(self) -> Any:
+        from .terminal_markdown import TerminalMarkdown
+
+        # Readable Markdown (no "**"); bold only where the output is a terminal.
+        isatty = getattr(self._out, "isatty", None)
+        return TerminalMarkdown(ansi=bool(isatty and isatty()))
 
     @property
     def _out(self) -> TextIO:
@@ -204,6 +217,8 @@ class TerminalSink(LaneRenderer):
 
     def begin(self) -> None:
         self._printed_any = False
+        self._terminal_md = self._new_markdown()
+        self.start_waiting()
 
     def thinking(self, delta: str) -> None:
         # Dim, and marked, so thinking never reads as the answer.
@@ -227,7 +242,7 @@ class TerminalSink(LaneRenderer):
 
     def text(self, delta: str) -> None:
         self._clear_notice()
-        self._out.write(delta)
+        self._out.write(self._terminal_md.feed(delta))
         self._out.flush()
         self._printed_any = True
 
@@ -243,8 +258,10 @@ class TerminalSink(LaneRenderer):
         self._notice_shown = True
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
         self._clear_notice()
         self._end_thinking()
+        self._out.write(self._terminal_md.flush())
         if self._printed_any:
             self._out.write("\n")
         if error:

@@ -42,6 +42,8 @@ from .html import render_answer_fragment
 from .lanes import LaneRenderer
 from .markdown import list_marker, split_blocks
 from .sinks import EMPTY_BUNDLE, show_final
+from .fallback import after_silence, plain_in_place
+from .waiting import WAITING
 
 __all__ = ["LiveArea", "LiveFeed", "ThinkingFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
@@ -313,15 +315,36 @@ class WidgetSink(LaneRenderer):
         self._handle: DisplayHandle | None = None
         self._feed: LiveFeed | None = None
         self._thinking_feed: ThinkingFeed | None = None
+        #: Set when the front end never answered: the plain display that took the area's place.
+        self._plain: Any = None
+        self._silence: Any = None
 
     def begin(self) -> None:
-        self._widget = LiveArea(on_stop=self._on_stop)
+        # The waiting line travels in the area's first state: no extra message.
+        self._widget = LiveArea(on_stop=self._on_stop, notice=WAITING)
         self._feed = LiveFeed(self._widget.send)
         self._thinking_feed = ThinkingFeed(self._widget.send)
         self._handle = display(self._widget, display_id=True)
+        self.start_waiting(shown=True)
+        widget = self._widget
+        self._silence = after_silence(lambda: widget.rendered, self._fall_back)
+        _on_front_end_close(widget, self._fall_back)
+
+    def _fall_back(self) -> None:
+        """The front end never answered (see ``fallback.py``): go on as plain output."""
+        if self._widget is None or self._handle is None:
+            return
+        if self._feed is not None:
+            self._feed.cancel()
+        _front_end.retire(self._widget)
+        self.stop_waiting()  # the hint takes the notice's place
+        self._plain = plain_in_place(self._handle, self.transcript)
+        self._widget = self._feed = None
 
     def text(self, delta: str) -> None:
-        if self._feed is not None:
+        if self._plain is not None:
+            self._plain.text(delta)
+        elif self._feed is not None:
             self._feed.push(delta)
 
     def thinking(self, delta: str) -> None:
@@ -333,10 +356,19 @@ class WidgetSink(LaneRenderer):
             self._thinking_feed.fold()
 
     def notice(self, line: str) -> None:
-        if self._widget is not None:
+        if self._plain is not None:
+            self._plain.notice(line)
+        elif self._widget is not None:
             self._widget.notice = line
 
     def finish(self, text: str, *, footer: str, error: str | None) -> None:
+        self.stop_waiting()
+        if self._silence is not None:
+            self._silence.cancel()
+        if self._plain is not None:
+            plain, self._plain, self._handle = self._plain, None, None
+            plain.finish(text, footer=footer, error=error)
+            return
         for feed in (self._feed, self._thinking_feed):
             if feed is not None:
                 feed.cancel()  # the final output replaces whatever is still pending
@@ -346,6 +378,19 @@ class WidgetSink(LaneRenderer):
             _front_end.retire(self._widget)
         self._widget = self._handle = self._feed = self._thinking_feed = None
         show_final(text, footer=footer, error=error, thinking=self.thinking_transcript)
+
+
+def _on_front_end_close(area: LiveArea, fall_back: Callable[[], None]) -> None:
+    """A front end that closes the area's comm (Notebook 7 with the creating tab open) leaves
+    Stop dead: fall back at once. The close may arrive on a subshell's thread."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if area.comm is not None:
+        area.comm.on_close(lambda _msg: loop.call_soon_threadsafe(fall_back))
 
 
 def widget_frontend_available() -> bool:

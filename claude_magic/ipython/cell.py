@@ -54,8 +54,9 @@ class CellRunner:
         return messages
 
     async def run(self, spec: CellSpec, *, on_event: Callable[[Any, float], None] | None = None) -> str:
-        """Stream the cell's answer; returns its text. Re-raises a kernel interrupt once the
-        cell has been finished, so queued cells abort."""
+        """Stream the cell's answer; returns its text. After a kernel interrupt it raises
+        :class:`Interrupted` once the cell has been finished: the cell fails (queued cells
+        abort) and shows the one "Stopped" line instead of a traceback."""
         try:
             endpoint = self.pipeline.preflight()
             toolbox = self._toolbox(spec)
@@ -68,6 +69,7 @@ class CellRunner:
             outcome = await self.pipeline.run(
                 spec, self.messages(spec, prefill=plan.prefill), sink, stop=stop, endpoint=endpoint,
                 toolbox=toolbox, confirm=confirm_on_stdin if spec.confirm else None, on_event=on_event, plan=plan,
+                interrupt_line_in_sink=False,
             )
         except UserError as exc:
             raise UsageError(str(exc)) from None

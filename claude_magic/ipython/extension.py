@@ -133,6 +133,11 @@ def load(ipython: Any) -> None:
         ipython.input_transformers_cleanup.append(rewrite_cell)
     for event, callback in _EVENTS:
         ipython.events.register(event, callback)
+    # `claude_magic.Chat()`, `.history`, `.last` right after %load_ext, without an import; a
+    # name the user already bound is left alone.
+    import sys
+
+    ipython.user_ns.setdefault("claude_magic", sys.modules["claude_magic"])
 
 
 def unload(ipython: Any) -> None:

@@ -27,8 +27,34 @@ from .cell import CellRunner
 from .frontend import in_kernel
 from ..core.prompt import interpolate_parts
 from .tracebacks import ErrorLog
+from .options import parse_line
 
-__all__ = ["ClaudeMagic"]
+__all__ = ["ClaudeMagic", "check_out_name", "check_encodable"]
+
+
+def check_out_name(name: str) -> None:
+    """``-o NAME`` must be a plain variable: a keyword cannot be assigned, and a dunder such as
+    ``__builtins__`` would break every later cell of the kernel."""
+    import keyword
+
+    shown = name if len(name) <= 40 else name[:39] + "…"
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"-o/--out needs a variable name, not {shown!r}.")
+    if name.startswith("__") and name.endswith("__"):
+        raise UsageError(f"-o/--out {shown}: names like __this__ belong to Python; choose another name.")
+
+
+def check_encodable(what: str, text: str) -> None:
+    """A lone surrogate (half of a UTF-16 pair, from a bad paste or decode) cannot be sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        raise UsageError(
+            f"The {what} holds a lone surrogate (U+{code:04X}) at character {exc.start}, which cannot "
+            "be sent as UTF-8: remove it, or repair the text with "
+            "text.encode('utf-16', 'surrogatepass').decode('utf-16')."
+        ) from None
 
 
 @magics_class
@@ -177,7 +203,7 @@ class ClaudeMagic(Magics):
             view.close()
 
     def parse_cell(self, line: str, cell: str | None) -> CellSpec:
-        args = parse_argstring(self.claude, line)
+        args = parse_line(self.claude, line)
         if args.think and not args.think.isdigit():
             # `%claude --think Why?`: the optional N took the prompt's first word; give it back.
             args.prompt, args.think = [args.think, *args.prompt], ""
@@ -194,8 +220,11 @@ class ClaudeMagic(Magics):
             raise UsageError("--max-tokens must be a positive number of tokens.")
         if args.temperature is not None and not 0.0 <= args.temperature <= 1.0:
             raise UsageError("--temperature must be between 0 and 1.")
-        if args.out is not None and not args.out.isidentifier():
-            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        if args.out is not None:
+            check_out_name(args.out)
+        system = args.system if args.system is not None else self.system
+        for what, text in (("prompt", prompt), ("system prompt", system or "")):
+            check_encodable(what, text)
         think, budget = think_option(self.think)
         if args.think is not None:
             think, budget = True, (int(args.think) if args.think else None)
@@ -208,7 +237,7 @@ class ClaudeMagic(Magics):
             prompt=prompt,
             model=args.model or self.model,
             max_tokens=args.max_tokens or self.max_tokens,
-            system=args.system if args.system is not None else self.system,
+            system=system,
             temperature=args.temperature if args.temperature is not None else self.temperature,
             out=args.out,
             new=args.new,
@@ -277,7 +306,7 @@ class ClaudeMagic(Magics):
         return self._run_blocking(self.run_retry(line))
 
     async def run_retry(self, line: str) -> None:
-        args = parse_argstring(self.claude_retry, line)
+        args = parse_line(self.claude_retry, line)
         spec = self.session.last_spec
         if spec is None:
             raise UsageError("Nothing to retry yet: run a %%claude cell first.")
@@ -296,6 +325,8 @@ class ClaudeMagic(Magics):
     @argument("--all", dest="all_", action="store_true", help="Every record in the usage log, all sessions.")
     @argument("--csv", metavar="PATH", help="Also export the records to this CSV file.")
     @argument("--json", metavar="PATH", help="Also export the records to this JSON file.")
+    @argument("--plot", action="store_true",
+              help="Draw cost, tokens and time to first token per cell, and cost per model (needs matplotlib).")
     @line_magic
     def claude_usage(self, line: str = "") -> Any:
         """Usage and timing of every %%claude run, with totals."""
@@ -303,7 +334,7 @@ class ClaudeMagic(Magics):
         from ..usage.log import UsageLog
         from ..usage.table import export_usage, usage_table
 
-        args = parse_argstring(self.claude_usage, line)
+        args = parse_line(self.claude_usage, line)
         records = list(self.state.history)
         if args.all_:
             if not self.usage_log:
@@ -316,7 +347,17 @@ class ClaudeMagic(Magics):
             if path:
                 written = export_usage(records, **{kind: path})
                 print(f"Wrote {len(records)} records to {written}")
-        return usage_table(records)
+        if args.plot:
+            from ..usage.plot import usage_plot
+
+            if not records:
+                raise UsageError("Nothing to plot yet: run a %%claude cell first.")
+            try:
+                return usage_plot(records)
+            except ImportError as exc:
+                raise UsageError(str(exc)) from None
+        # A terminal gets the text table, which fits 100 columns; a notebook gets pandas if present.
+        return usage_table(records, use_pandas=None if in_kernel(self.shell) else False)
 
     @magic_arguments()
     @argument("--cancel", metavar="NAME", help="Cancel the job's running batches.")
@@ -330,7 +371,8 @@ class ClaudeMagic(Magics):
         return self._run_blocking(jobs_command(self, cancel=args.cancel, forget=args.forget))
 
     @magic_arguments()
-    @argument("--script", metavar="FILE", help="An emulator script (TOML or JSON) of scripted answers and faults.")
+    @argument("--script", metavar="FILE",
+              help="An emulator script (TOML or JSON) of scripted answers and faults, or a shipped one: workshop, errors.")
     @argument("--auto", action="store_true",
               help="Use the real API when ANTHROPIC_API_KEY is set and CLAUDE_MAGIC_LIVE=1, else the emulator.")
     @argument("--stop", action="store_true", help="Stop the emulator and go back to the real API.")
@@ -341,7 +383,7 @@ class ClaudeMagic(Magics):
         from ..core.backend import backend
         from ..emulator import ScriptError
 
-        args = parse_argstring(self.claude_offline, line)
+        args = parse_line(self.claude_offline, line)
         if args.stop:
             self.session.stop_emulator()
             print("Offline mode off: answers come from the Anthropic API again.")

@@ -22,13 +22,14 @@ def format_footer(record: UsageRecord, *, max_tokens: int | None = None) -> str:
     """One line under the answer. Parts, joined by " · ", each left out when unknown:
 
     ``MODEL[ · ATTACHED] · N in · N out[ · cache N write, N read][ · thought S.SS s] · first token S.SS s · S.SS s
-    · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · interrupted| · error][ · N retries]
+    · R.R tok/s · $C.CCCC|<$0.0001|cost unknown[ · emulated][ · interrupted| · error][ · N retries]
     [ · stopped at max_tokens (N)]``
 
     Token counts use thousands separators ("1,234 in"); the cache part appears only when a
     cache count is non-zero, naming only the non-zero ones; ATTACHED says what the prompt
-    attached ("2 images, 1 PDF (14 pages)"). "cost unknown" means
-    ``record.cost_usd`` is ``None`` (a model with no known price).
+    attached ("2 images, 1 PDF (14 pages)"). "cost unknown" means ``record.cost_usd`` is
+    ``None`` (a model with no known price). "emulated": the local emulator answered, so the
+    cost is what the API would have charged, not money spent.
     """
     parts = [
         record.model,
@@ -52,6 +53,8 @@ def format_footer(record: UsageRecord, *, max_tokens: int | None = None) -> str:
     if record.output_tokens_per_s is not None:
         parts.append(f"{record.output_tokens_per_s:.1f} tok/s")
     parts.append("cost unknown" if record.cost_usd is None else money(record.cost_usd))
+    if record.emulated:
+        parts.append("emulated")
     if record.status != "ok":
         parts.append(record.status)
     if record.retries:

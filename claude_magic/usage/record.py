@@ -9,6 +9,8 @@ from typing import Any, Iterable, Literal
 __all__ = ["TokenCounts", "UsageRecord", "UsageHistory", "RECORD_FIELDS", "TOKEN_FIELDS"]
 
 Status = Literal["ok", "error", "interrupted"]
+#: Where the answer came from: the Anthropic API, or claude_magic's local emulator.
+Backend = Literal["api", "emulator"]
 
 
 @dataclass
@@ -65,6 +67,12 @@ class UsageRecord(TokenCounts):
     attachments: str = ""
     #: Seconds from the first thinking to the first answer text; None when it did not think.
     thinking_s: float | None = None
+    #: "emulator": answered offline; its cost is what the API would have charged, never spent.
+    backend: Backend = "api"
+
+    @property
+    def emulated(self) -> bool:
+        return self.backend == "emulator"
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -72,7 +80,8 @@ class UsageRecord(TokenCounts):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UsageRecord:
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        # A row logged before records had a backend reads as an API answer (the field's default).
+        return cls(**{k: v for k, v in data.items() if k in known and not (k == "backend" and v is None)})
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(UsageRecord))
@@ -83,12 +92,22 @@ class UsageHistory(list):  # type: ignore[type-arg]
     """``claude_magic.history``: a plain list of :class:`UsageRecord`, oldest first."""
 
     def totals(self) -> dict[str, Any]:
-        """Summed tokens and cost over every record (cost counts only priced records)."""
+        """Summed tokens and cost over every record (cost counts only priced records).
+
+        ``cost_usd`` is real spend: API answers only. Emulated answers' would-be cost is kept
+        apart in ``emulated_cost_usd`` (None when there are none).
+        """
         sums: dict[str, Any] = dataclasses.asdict(TokenCounts.total(self))
-        priced = [r.cost_usd for r in self if r.cost_usd is not None]
-        sums["cost_usd"] = sum(priced) if priced else None
+        sums["cost_usd"] = _priced(r for r in self if not r.emulated)
+        sums["emulated_cost_usd"] = _priced(r for r in self if r.emulated)
         sums["runs"] = len(self)
         return sums
 
     def total_cost(self) -> float:
-        return sum(r.cost_usd or 0.0 for r in self)
+        """Dollars really spent (what a budget counts): emulated answers cost nothing."""
+        return sum(r.cost_usd or 0.0 for r in self if not r.emulated)
+
+
+def _priced(records: Iterable[UsageRecord]) -> float | None:
+    costs = [r.cost_usd for r in records if r.cost_usd is not None]
+    return sum(costs) if costs else None

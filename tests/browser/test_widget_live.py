@@ -9,6 +9,7 @@ from claude_magic.display.sinks import answer_bundle, footer_bundle
 
 STREAM = """
 import asyncio, threading
+from claude_magic.core.lanes import Notice, Text
 from claude_magic.display.widget import WidgetSink
 
 answer = {answer!r}
@@ -28,7 +29,7 @@ shown = 0
 for shown in range(0, len(answer), {step}):
     if stop.is_set():
         break
-    sink.text(answer[shown:shown + {step}])
+    sink.push(Text(answer[shown:shown + {step}]))
     await asyncio.sleep({pace})
 else:
     shown = len(answer)
@@ -62,7 +63,7 @@ def _live_text(nb: Any, index: int) -> str:
 
 
 def test_answer_streams_into_the_page_then_stays_as_rendered_html(open_notebook, lab) -> None:
-    waiting = 'sink.notice("Waiting for the first token…")\nawait asyncio.sleep(1)\nsink.notice("")'
+    waiting = 'sink.push(Notice("Waiting for the first token…"))\nawait asyncio.sleep(1)\nsink.push(Notice(""))'
     nb = open_notebook([_stream_cell(ANSWER, step=4, pace=0.05, before=waiting)])
     nb.run(0)
     nb.cell(0).locator(".claude-live-notice", has_text="Waiting for the first token…").wait_for(timeout=15_000)
@@ -155,6 +156,7 @@ def test_stop_reaches_python_while_the_cell_runs(open_notebook) -> None:
 
 BLOCKING = """
 import threading, time
+from claude_magic.core.lanes import Notice, Text
 from claude_magic.display.widget import WidgetSink
 
 stop = threading.Event()
@@ -169,7 +171,7 @@ sink.begin()
 for i in range(400):  # the main thread never yields to the kernel: only a subshell can help
     if stop.is_set():
         break
-    sink.text(f"word{i} ")
+    sink.push(Text(f"word{i} "))
     time.sleep(0.1)
 sink.finish("stopped early", footer=f"stopped={stop.is_set()} at={i} on={stopped_on}", error=None)
 """
@@ -191,13 +193,14 @@ def test_stop_reaches_python_while_the_main_thread_is_blocked(open_notebook) -> 
 
 FAST_8K = """
 import asyncio
+from claude_magic.core.lanes import Notice, Text
 from claude_magic.display.widget import WidgetSink
 section = "## Part {n}\\n\\nA paragraph about part {n} with **bold** and `code`.\\n\\n- one\\n- two\\n\\n"
 answer = "".join(section.format(n=n) for n in range(200))[:8000]
 sink = WidgetSink()
 sink.begin()
 for i in range(0, 8000, 4):  # 2,000 deltas, as fast as a 1 ms await allows
-    sink.text(answer[i:i + 4])
+    sink.push(Text(answer[i:i + 4]))
     await asyncio.sleep(0.001)
 sink.finish(answer, footer="done", error=None)
 """

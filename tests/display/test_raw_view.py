@@ -314,3 +314,14 @@ def test_rows_of_a_real_sdk_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "10 events: message_start 1, content_block_start 2, content_block_delta 2, "
         "content_block_stop 2, message_delta 1, message_stop 1, unknown 1"
     )
+
+
+def test_html_rows_left_align_text_and_right_align_numbers() -> None:
+    import re
+
+    from claude_magic.display.raw_view import EventRow
+    from claude_magic.display.raw_view import render_html as rows_html
+
+    cells = re.findall(r'<td style="([^"]*)">', rows_html([EventRow(1.5, "content_block_delta", 0, "text_delta", " hi")]))
+    aligns = [re.search(r"text-align:(\w+)", style).group(1) for style in cells]
+    assert aligns == ["right", "left", "right", "left", "left"]

@@ -85,12 +85,13 @@ def _stream(pace_s: float) -> str:
     size = len(ANSWER) // DELTAS
     return f"""
 import asyncio
+from claude_magic.core.lanes import Text
 from claude_magic.display.widget import WidgetSink
 answer = "".join({SECTION!r}.format(n=n) for n in range(40))[:8000]
 sink = WidgetSink()
 sink.begin()
 for i in range(0, len(answer), {size}):
-    sink.text(answer[i:i + {size}])
+    sink.push(Text(answer[i:i + {size}]))
     await asyncio.sleep({pace_s})
 sink.finish(answer, footer="claude-test · 1 s", error=None)
 """

@@ -139,3 +139,18 @@ def test_kernels_writing_at_the_same_moment_all_get_their_rows_in(tmp_path: Path
     log = UsageLog(path)
     assert len(log.read_all()) == 161
     assert [r.cell for r in log.read_session("c")] == list(range(1, 41))
+
+
+def test_the_backend_of_each_record_is_logged_and_an_old_row_reads_as_api(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "usage.sqlite3"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE usage (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, cell, model)")
+        conn.execute("INSERT INTO usage (session, cell, model) VALUES ('old', 1, 'claude-3-haiku')")
+    log = UsageLog(path)
+    log.append(_record(2, backend="emulator", cost_usd=0.25), session="new")
+    assert [r.backend for r in log.read_all()] == ["api", "emulator"]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT backend FROM usage ORDER BY id").fetchall() == [(None,), ("emulator",)]
