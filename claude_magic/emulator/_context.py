@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from . import _script
 from ._batch_store import BatchStore
 from ._faults import Attempts, error_response
+from ._guard import request_key
 from ._recorded import RecordedRequest
 from ._files import FileStore
 from ._prompt_cache import PromptCache
@@ -67,13 +68,8 @@ def state(request: Request) -> EmulatorState:
     return request.app.state.emulator  # type: ignore[no-any-return]
 
 
-def api_key(headers: dict[str, str]) -> str | None:
-    if headers.get("x-api-key"):
-        return headers["x-api-key"]
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
+#: The key a request carries (``x-api-key`` or ``Authorization: Bearer``): the guard's reading.
+api_key = request_key
 
 
 def error(request: Request, status: int, error_type: str, message: str) -> JSONResponse:
