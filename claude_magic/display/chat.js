@@ -7,7 +7,7 @@
 // Messages from Python:
 //   {turn: id, prompt, models}        a new turn: the prompt, and one answer column per model
 //   {turn: id, error}                 the turn could not be sent (no API key, budget reached)
-//   {answer: [turn, i], add|tail|more} the live area's messages for that answer (see widget.js)
+//   {answer: [turn, i], add|cut|more} the live area's messages for that answer (see widget.js)
 //   {answer: [turn, i], notice}       a status line under it ("" clears it)
 //   {answer: [turn, i], footer, error, done: true}   the answer is over
 //   {notice}                          a line under the controls ("" clears it)

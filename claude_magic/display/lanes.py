@@ -9,18 +9,18 @@ final output shows, so every display ends with the same text.
 
 from __future__ import annotations
 
-import time
-
-
 import re
+import time
+from typing import Callable
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
 from ..secrets import redact
 
 __all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
-#: A tool call's input repaints at most this often while it forms.
-TOOL_INPUT_REFRESH_S = 0.1
+#: A growing lane (a tool call's input forming, thinking) repaints at most this often, unless
+#: the display asks for less (its ``lane_interval``).
+TOOL_INPUT_REFRESH_S = 0.2
 TOOL_MARK = "🔧"
 
 
@@ -44,11 +44,32 @@ def tool_call(name: str, raw_input: str) -> str:
 
 
 class LaneRenderer:
-    """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript."""
+    """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript.
+
+    The byte budget of a growing lane: a lane whose every delta would repaint something
+    (a tool call's input forming, thinking) calls :meth:`throttled` with what to show, which
+    shows it at most once per ``lane_interval`` (and always when ``final``), so a lane of
+    2,000 fragments costs a few repaints, not 2,000.
+    """
 
     def __init__(self) -> None:
         self._transcript: list[str] = []
-        self._tool_input_shown_at = 0.0
+        self._lane_shown_at: dict[str, float] = {}
+
+    @property
+    def lane_interval(self) -> float:
+        """Seconds between two repaints of one growing lane (a display may ask for more)."""
+        return TOOL_INPUT_REFRESH_S
+
+    def throttled(self, lane: str, show: Callable[[], None], *, final: bool = False) -> None:
+        """Call ``show`` now if ``lane`` was not shown in the last ``lane_interval``, or ``final``.
+
+        ``show`` builds what it shows only when called, so skipped deltas cost nothing.
+        """
+        now = time.monotonic()
+        if final or now - self._lane_shown_at.get(lane, float("-inf")) >= self.lane_interval:
+            self._lane_shown_at[lane] = now
+            show()
 
     # -- what a display implements ---------------------------------------------------------
     def text(self, delta: str) -> None:
@@ -99,14 +120,12 @@ class LaneRenderer:
 
     def on_tool_input(self, lane: ToolInput) -> None:
         if lane.done:
-            self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)}")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)}"),
+                           final=True)
         elif not lane.delta:
-            self.notice(f"{TOOL_MARK} {redact(lane.name)}(…)")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {redact(lane.name)}(…)"), final=True)
         else:
-            now = time.monotonic()
-            if now - self._tool_input_shown_at >= TOOL_INPUT_REFRESH_S:
-                self._tool_input_shown_at = now
-                self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)[:-1]}")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)[:-1]}"))
 
     def on_tool_result(self, lane: ToolResult) -> None:
         self.notice("")

@@ -19,12 +19,12 @@ from .lanes import LaneRenderer
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
-#: Bytes of full-text repaint allowed per second on the plain display path. The plain path
-#: must resend the whole text each time (a display update replaces its output), so past 400
-#: characters it repaints less often (a 4 KB answer: twice a second) instead of flooding
-#: IOPub: an 8 KB answer streamed over 10 s then costs under 150 KB in all (measured by
-#: benchmarks/stream_cost.py). The widget path sends only new text and repaints 12.5 a second.
-REPAINT_BYTES_PER_S = 8_000
+#: Bytes of repainted HTML allowed per second on the plain display path. The plain path
+#: must resend the whole text each time (a display update replaces its output), so past 250
+#: bytes of HTML it repaints less often (5 KB of HTML: once a second) instead of flooding
+#: IOPub: an 8 KB answer streamed over 10 s then costs under 100 KB in all (measured by
+#: benchmarks/stream_cost.py). The widget path sends only new text.
+REPAINT_BYTES_PER_S = 5_000
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
@@ -108,6 +108,11 @@ class MarkdownSink(LaneRenderer):
     def begin(self) -> None:
         self._handle = self._display(EMPTY_BUNDLE, raw=True, display_id=True)
 
+    @property
+    def lane_interval(self) -> float:
+        # A notice repaints the whole text here: growing lanes keep to the text's byte budget.
+        return max(super().lane_interval, self._coalescer._interval)
+
     def text(self, delta: str) -> None:
         self._coalescer.push(delta)
 
@@ -124,23 +129,26 @@ class MarkdownSink(LaneRenderer):
 
     def _repaint(self, batch: str) -> None:
         self._shown += batch
-        self._update()
+        sent = self._update()
         # Keep full-text repaints under a byte budget: long answers repaint less often.
-        self._coalescer._interval = max(self._min_interval, len(self._shown) / REPAINT_BYTES_PER_S)
+        self._coalescer._interval = max(self._min_interval, sent / REPAINT_BYTES_PER_S)
 
-    def _update(self) -> None:
+    def _update(self) -> int:
+        """Repaint; the bytes that took."""
         if self._handle is None:
-            return
+            return 0
         body, notice = redact(self._shown), redact(self._notice)
         if not self._markdown:
-            self._handle.update({"text/plain": body + (f"\n{notice}" if notice else "")}, raw=True)
-            return
+            plain = body + (f"\n{notice}" if notice else "")
+            self._handle.update({"text/plain": plain}, raw=True)
+            return len(plain)
         # HTML only: nbval ignores updates, and the front end needs nothing else.
         html = render_answer_html(body)
         if notice:
             # The notice may quote model-written tool input: escaped, never parsed.
             html += f'<p class="claude-notice"><em>{escape(notice)}</em></p>'
         self._handle.update({"text/html": html}, raw=True)
+        return len(html)
 
 
 class TerminalSink(LaneRenderer):

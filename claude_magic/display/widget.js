@@ -1,14 +1,14 @@
-// Live area of a streamed answer: appends finished blocks, replaces the unfinished tail.
+// Live area of a streamed answer: appends finished blocks, and the unfinished one as text.
 //
 // Model text is untrusted. The only HTML this file inserts was rendered in Python by the
-// project's one renderer (claude_magic/_html.py: raw HTML escaped, unsafe URLs refused, only
-// its own tags); raw text (the growing tail of a long block) is only ever added as text nodes.
+// project's one renderer (claude_magic/display/html.py: raw HTML escaped, unsafe URLs refused,
+// only its own tags); raw text (the unfinished block) is only ever set as text.
 //
-// Messages from Python (custom messages, so each carries only what is new):
+// Messages from Python (custom messages, so each carries only what is new; keys in this order):
 //   {add: [[html, join], ...]}  finished blocks, in order; join: items of the previous list
-//   {tail: html, join}          the unfinished tail, rendered, replacing the previous tail;
-//                               join: it goes on with the list the finished blocks end with
-//   {more: text}                raw text appended to the tail (tails too long to resend)
+//   {cut: n}                    drop the first n characters (UTF-16) of the raw tail: the
+//                               blocks just added show them rendered
+//   {more: text}                raw text appended to the tail
 // To Python: {rendered: true} once, as soon as this front end has created the area (so the
 // kernel knows it shows widgets; sent from initialize, not from a view's render, because a
 // cell that ends at once replaces its output before any view renders); {stop: true} when the
@@ -21,17 +21,6 @@ function fragment(html) {
   const template = document.createElement("template");
   template.innerHTML = html;
   return template.content;
-}
-
-/** Where appended raw text goes: inside the innermost last block of the tail. */
-const BLOCK_TAGS = new Set(["P", "LI", "UL", "OL", "BLOCKQUOTE", "PRE", "CODE", "TABLE",
-  "TBODY", "THEAD", "TR", "TD", "TH", "H1", "H2", "H3", "H4", "H5", "H6"]);
-function rawTarget(tail) {
-  let node = tail;
-  while (node.lastElementChild && BLOCK_TAGS.has(node.lastElementChild.tagName)) {
-    node = node.lastElementChild;
-  }
-  return node;
 }
 
 /** The DOM of one streamed answer: finished blocks, then the tail. */
@@ -59,13 +48,8 @@ export function createLiveBody() {
       wrapper.append(nodes);
       blocks.append(wrapper);
     },
-    tail(html, join) {
-      tail.replaceChildren(fragment(html));
-      // Kept apart (it is replaced often) but drawn as part of the list above it.
-      tail.classList.toggle("claude-live-join", Boolean(join));
-    },
-    more(text) {
-      rawTarget(tail).append(document.createTextNode(text));
+    raw(text) {
+      tail.textContent = text;
     },
   };
 }
@@ -75,7 +59,7 @@ export function createLiveBody() {
  * exists, and a view may be added later (a split notebook), so each view replays it.
  */
 export function createLiveRecord() {
-  return { added: [], tail: "", join: false, more: [] };
+  return { added: [], raw: "" };
 }
 
 /** Apply one message from Python to the record and to every body showing it. */
@@ -84,23 +68,16 @@ export function applyLive(record, msg, bodies) {
     record.added.push([html, join]);
     for (const body of bodies) body.add(html, join);
   }
-  if (msg.tail !== undefined) {
-    record.tail = msg.tail;
-    record.join = msg.join;
-    record.more = [];
-    for (const body of bodies) body.tail(msg.tail, msg.join);
-  }
-  if (msg.more !== undefined) {
-    record.more.push(msg.more);
-    for (const body of bodies) body.more(msg.more);
+  if (msg.cut !== undefined || msg.more !== undefined) {
+    record.raw = record.raw.slice(msg.cut ?? 0) + (msg.more ?? "");
+    for (const body of bodies) body.raw(record.raw);
   }
 }
 
 /** Show everything the record holds in a new body. */
 export function replayLive(record, body) {
   for (const [html, join] of record.added) body.add(html, join);
-  body.tail(record.tail, record.join);
-  for (const text of record.more) body.more(text);
+  body.raw(record.raw);
 }
 
 /** One view's DOM. Several views of one model each get their own. */
