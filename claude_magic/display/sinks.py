@@ -21,10 +21,10 @@ __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundl
 
 #: Bytes of repainted HTML allowed per second on the plain display path. The plain path
 #: must resend the whole text each time (a display update replaces its output), so past 250
-#: bytes of HTML it repaints less often (5 KB of HTML: once a second) instead of flooding
+#: bytes of HTML it repaints less often (4.5 KB of HTML: once a second) instead of flooding
 #: IOPub: an 8 KB answer streamed over 10 s then costs under 100 KB in all (measured by
 #: benchmarks/stream_cost.py). The widget path sends only new text.
-REPAINT_BYTES_PER_S = 5_000
+REPAINT_BYTES_PER_S = 4_500
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
