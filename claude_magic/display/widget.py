@@ -41,7 +41,7 @@ from .lanes import LaneRenderer
 from .markdown import list_marker, split_blocks
 from .sinks import EMPTY_BUNDLE, show_final
 
-__all__ = ["LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
+__all__ = ["FeedGroup", "LiveArea", "LiveFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
 
 _HERE = pathlib.Path(__file__).parent
 #: 180 ms: five and a half updates a second reads as live, and each update costs about 600
@@ -237,22 +237,74 @@ class _LiveText:
 
 
 class LiveFeed:
-    """Text deltas in, a few linear-cost live updates out: the live area's and the Chat's."""
+    """Text deltas in, a few linear-cost live updates out: the live area's and the Chat's.
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+    In a :class:`FeedGroup` the feed keeps its deltas until the group's interval is up, and
+    its messages leave together with the other answers' (one envelope for all).
+    """
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S,
+                 group: FeedGroup | None = None) -> None:
         self._live = _LiveText(send)
-        self._coalescer = Coalescer(self._live.feed, interval=interval)
+        self._group = group
+        self._pending: list[str] = []
+        self._coalescer = group._coalescer if group is not None else Coalescer(self._live.feed, interval=interval)
 
     def push(self, delta: str) -> None:
+        if self._group is not None and delta:
+            self._pending.append(delta)
         self._coalescer.push(delta)
 
     def finish(self) -> None:
         """Send what is still pending, then the last block rendered."""
-        self._coalescer.drain()
+        if self._group is None:
+            self._coalescer.drain()
+            self._live.finish()
+            return
+        self._feed_pending()
         self._live.finish()
+        self._group.send_now()
 
     def cancel(self) -> None:
-        self._coalescer.cancel()
+        if self._group is None:
+            self._coalescer.cancel()
+        self._pending.clear()
+
+    def _feed_pending(self) -> None:
+        if self._pending:
+            batch = "".join(self._pending)
+            self._pending.clear()
+            self._live.feed(batch)
+
+
+class FeedGroup:
+    """Live answers shown side by side (a Chat comparing models) that flush together.
+
+    Each interval, one message carries what is new in every answer, so three answers cost one
+    message envelope an update instead of three. ``send`` gets the answers' messages in order.
+    """
+
+    def __init__(self, send: Callable[[list[dict[str, Any]]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+        self._send = send
+        self._feeds: list[LiveFeed] = []
+        self._outbox: list[dict[str, Any]] = []
+        self._coalescer = Coalescer(lambda _new: self._flush(), interval=interval)
+
+    def feed(self, wrap: Callable[[dict[str, Any]], dict[str, Any]]) -> LiveFeed:
+        """A member feed; ``wrap`` turns its messages into the group's (adds which answer)."""
+        feed = LiveFeed(lambda message: self._outbox.append(wrap(message)), group=self)
+        self._feeds.append(feed)
+        return feed
+
+    def send_now(self) -> None:
+        if self._outbox:
+            batch, self._outbox = self._outbox, []
+            self._send(batch)
+
+    def _flush(self) -> None:
+        for feed in self._feeds:
+            feed._feed_pending()
+        self.send_now()
 
 
 class WidgetSink(LaneRenderer):

@@ -224,3 +224,30 @@ def test_finish_renders_the_tail_that_was_shown_raw() -> None:
     live.finish()
     assert sent[-1] == {"add": [[render_html(code + "y = 2\n"), False]], "cut": len(code) + 6}
     assert _browser(sent) == ([render_html(code + "y = 2\n")], "")
+
+
+def test_answers_of_a_feed_group_leave_together_one_message_an_interval() -> None:
+    import asyncio
+
+    from claude_magic.display.widget import FeedGroup
+
+    batches: list[list[dict[str, Any]]] = []
+
+    async def stream() -> None:
+        group = FeedGroup(batches.append, interval=0.05)
+        feeds = {name: group.feed(lambda m, name=name: {"answer": name, **m}) for name in "abc"}
+        for i in range(40):
+            for name, feed in feeds.items():
+                feed.push(f"{name}{i} ")
+            await asyncio.sleep(0.005)
+        for feed in feeds.values():
+            feed.finish()
+
+    asyncio.run(stream())
+    # 0.2 s of text at one flush per 50 ms: a handful of messages for three answers, not 120.
+    assert 3 <= len(batches) <= 10, len(batches)
+    assert any({m["answer"] for m in batch} == set("abc") for batch in batches)
+    for name in "abc":
+        sent = [{k: v for k, v in m.items() if k != "answer"} for batch in batches for m in batch if m["answer"] == name]
+        blocks, raw = _browser(sent)
+        assert (blocks, raw) == ([render_html("".join(f"{name}{i} " for i in range(40)))], "")
