@@ -51,7 +51,7 @@ def _num(value: float | None, spec: str) -> str:
 def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[str, str]) -> str:
     """One block per scenario; ratios are against that scenario's bare-SDK run."""
     header = (
-        f"{'variant':<26}{'msgs':>7}{'x':>7}{'KB':>10}{'x':>10}{'first ms':>10}{'final ms':>10}"
+        f"{'variant':<36}{'msgs':>7}{'x':>7}{'KB':>10}{'x':>10}{'first ms':>10}{'final ms':>10}"
         f"{'CPU s':>8}{'x':>7}{'wall s':>8}{'x':>7}{'peak/s':>9}"
     )
     lines = []
@@ -66,14 +66,14 @@ def table(runs: Sequence[RunResult], titles: dict[str, str], unavailable: dict[s
         for r in (r for r in runs if r.scenario == scenario):
             f = floor or r
             lines.append(
-                f"{r.label:<26}{r.iopub_messages:>7}{_ratio(r.iopub_messages, f.iopub_messages):>7}"
+                f"{r.label:<36}{r.iopub_messages:>7}{_ratio(r.iopub_messages, f.iopub_messages):>7}"
                 f"{r.iopub_bytes / 1000:>10.1f}{_ratio(r.iopub_bytes, f.iopub_bytes):>10}"
                 f"{_num(r.first_output_ms, '.1f'):>10}{_num(r.final_output_ms, '.1f'):>10}"
                 f"{r.kernel_cpu_s:>8.2f}{_ratio(r.kernel_cpu_s, f.kernel_cpu_s):>7}"
                 f"{r.wall_s:>8.2f}{_ratio(r.wall_s, f.wall_s):>7}{r.peak_rate_msgs_per_s:>8.0f}"
                 f"{'!' if r.peak_rate_msgs_per_s > IOPUB_MSG_RATE_LIMIT else ' '}"
             )
-            lines += [f"{'':<26}! {problem}" for problem in r.problems]
+            lines += [f"{'':<36}! {problem}" for problem in r.problems]
     lines += [
         "",
         "msgs/KB: IOPub messages and bytes of the cell (raw frames, parent-filtered); x: against the floor.",

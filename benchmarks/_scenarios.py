@@ -293,14 +293,15 @@ VARIANTS = {
     "bare": Variant("bare", "bare SDK (floor)", _SDK_SETUP, _BARE, shows_text=False),
     # Below the floor: raw events with no text_stream snapshot, the least any consumer does.
     "raw": Variant("raw", "raw SDK events", _SDK_SETUP, _RAW, shows_text=False),
-    "naive": Variant("naive", "naive Markdown/delta", _SDK_SETUP, _NAIVE),
-    "print": Variant("print", "print/delta", _SDK_SETUP, _PRINT),
-    "naivelanes": Variant("naivelanes", "naive Markdown/delta", _SDK_SETUP, _NAIVE_LANES),
-    "naive3": Variant("naive3", "naive Markdown/delta x3", _SDK_SETUP, _NAIVE3),
+    # Named after the notebook libraries and guides whose pattern they reproduce.
+    "naive": Variant("naive", "Markdown/delta (SDK guide, lisette)", _SDK_SETUP, _NAIVE),
+    "print": Variant("print", "print/delta (SDK guide)", _SDK_SETUP, _PRINT),
+    "naivelanes": Variant("naivelanes", "Markdown/delta, every lane", _SDK_SETUP, _NAIVE_LANES),
+    "naive3": Variant("naive3", "Markdown/delta x3 models", _SDK_SETUP, _NAIVE3),
     # --raw shows rows, not the answer: the end of the answer is split across rows.
     "rawview": Variant("rawview", "%%claude --raw", "%config ClaudeMagic.display = 'markdown'", _RAW_VIEW,
                        shows_text=False),
-    "naiveraw": Variant("naiveraw", "naive table/0.1 s", _SDK_SETUP, _NAIVE_RAW, shows_text=False),
+    "naiveraw": Variant("naiveraw", "whole table/0.1 s (old --raw)", _SDK_SETUP, _NAIVE_RAW, shows_text=False),
     "markdown": _magic("markdown"),
     "widget": _magic("widget"),
     "text": _magic("text"),
