@@ -40,9 +40,11 @@ export function createLiveBody() {
       const list = nodes.firstElementChild;
       const previous = blocks.lastElementChild?.lastElementChild;
       if (join && list && previous && previous.tagName === list.tagName) {
-        // Items of one list arrive one by one: keep them in one list, numbered as one.
+        // Items of one list arrive one by one: keep them in one list, numbered as one. The
+        // last block (sent when the answer ends) may hold more after its list: keep that.
         previous.append(...list.children);
-        return;
+        list.remove();
+        if (nodes.childElementCount === 0) return;
       }
       const wrapper = document.createElement("div");
       wrapper.append(nodes);

@@ -46,3 +46,21 @@ def test_throttled_shows_a_lane_again_once_its_interval_is_over() -> None:
         slow.throttled("thinking", lambda i=i: slow.notice(str(i)))
     slow.throttled("thinking", lambda: slow.notice("last"), final=True)
     assert slow.notices == ["0", "last"]
+
+
+def test_a_cell_that_never_awaits_still_gets_an_update_each_interval() -> None:
+    import asyncio
+
+    from claude_magic.display.coalesce import Coalescer
+
+    async def blocked() -> list[str]:
+        now = [0.0]
+        sent: list[str] = []
+        coalescer = Coalescer(sent.append, interval=0.18, clock=lambda: now[0])
+        for i in range(10):
+            coalescer.push(f"w{i} ")
+            now[0] += 0.1  # time.sleep(0.1): the loop's timer cannot fire
+        coalescer.cancel()
+        return sent
+
+    assert asyncio.run(blocked()) == ["w0 ", "w1 w2 ", "w3 w4 ", "w5 w6 ", "w7 w8 "]
