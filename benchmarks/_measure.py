@@ -99,8 +99,10 @@ def measure_run(kernel: BenchKernel, emulator: Any, scenario: Scenario, variant:
         by_type=dict(Counter(m.msg_type for m in cell.messages)),
         bytes_by_type=dict(sizes),
         first_output_ms=_ms(first_shown, deltas[0] if deltas else None),
-        # The tool lane's answer is its text, sent before the tool input: no "final" to time.
-        final_output_ms=None if scenario.lane == "tool" else _ms(final_shown, deltas[-1] if deltas else None),
+        # The tool lane's answer is its text, sent before the tool input, and models compared
+        # end one by one: no single "final" to time.
+        final_output_ms=(None if scenario.lane == "tool" or len(scenario.models) > 1
+                         else _ms(final_shown, deltas[-1] if deltas else None)),
         kernel_cpu_s=cell.kernel_cpu_s,
         kernel_wall_s=cell.kernel_wall_s,
         wall_s=cell.idle - cell.sent,

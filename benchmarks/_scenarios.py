@@ -295,7 +295,8 @@ VARIANTS = {
     "raw": Variant("raw", "raw SDK events", _SDK_SETUP, _RAW, shows_text=False),
     # Named after the notebook libraries and guides whose pattern they reproduce.
     "naive": Variant("naive", "Markdown/delta (SDK guide, lisette)", _SDK_SETUP, _NAIVE),
-    "print": Variant("print", "print/delta (SDK guide)", _SDK_SETUP, _PRINT),
+    # Its end is split across stream outputs, one a delta: no single output carries it.
+    "print": Variant("print", "print/delta (SDK guide)", _SDK_SETUP, _PRINT, shows_text=False),
     "naivelanes": Variant("naivelanes", "Markdown/delta, every lane", _SDK_SETUP, _NAIVE_LANES),
     "naive3": Variant("naive3", "Markdown/delta x3 models", _SDK_SETUP, _NAIVE3),
     # --raw shows rows, not the answer: the end of the answer is split across rows.

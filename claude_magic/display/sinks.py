@@ -117,6 +117,8 @@ class MarkdownSink(LaneRenderer):
         self._coalescer.push(delta)
 
     def notice(self, line: str) -> None:
+        if line == self._notice:
+            return  # a repaint here resends the whole text: only for a line that changed
         self._notice = line
         self._coalescer.drain()
         self._update()
