@@ -19,6 +19,7 @@ __all__ = [
     "last",
     "answers",
     "events",
+    "events_frame",
     "UsageRecord",
     "load_ipython_extension",
     "unload_ipython_extension",
@@ -35,6 +36,13 @@ history: UsageHistory = _kernel_state().history
 
 #: The raw stream events of the last ``%%claude --raw`` cell.
 events: list[Any] = _kernel_state().events
+
+
+def events_frame() -> Any:
+    """The last ``%%claude --raw`` cell's events as a pandas DataFrame (pandas must be installed)."""
+    from .display.raw_view import events_frame as frame
+
+    return frame(events)
 
 
 def backend(script: Any = None, *, live: bool | None = None, replay: Any = None) -> Any:

@@ -7,7 +7,8 @@
 // Messages from Python:
 //   {turn: id, prompt, models}        a new turn: the prompt, and one answer column per model
 //   {turn: id, error}                 the turn could not be sent (no API key, budget reached)
-//   {answer: [turn, i], add|tail|more} the live area's messages for that answer (see widget.js)
+//   {answer: [turn, i], add|cut|more} the live area's messages for that answer (see widget.js)
+//   {answers: [message, ...]}         several answers' messages at once (models compared)
 //   {answer: [turn, i], notice}       a status line under it ("" clears it)
 //   {answer: [turn, i], footer, error, done: true}   the answer is over
 //   {notice}                          a line under the controls ("" clears it)
@@ -165,8 +166,10 @@ export default {
     // The whole transcript, kept with the model: views added later (a split notebook) replay it.
     const chat = { turns: new Map(), views: new Set(), notice: "" };
     model.set("_chat", chat);
-    model.on("msg:custom", (msg) => {
-      if (msg.reset) {
+    const handle = (msg) => {
+      if (msg.answers) {
+        for (const one of msg.answers) handle(one);
+      } else if (msg.reset) {
         chat.turns.clear();
         for (const view of chat.views) view.clear();
       } else if (msg.answer) {
@@ -190,7 +193,8 @@ export default {
         chat.notice = msg.notice;
         for (const view of chat.views) view.notice(msg.notice);
       }
-    });
+    };
+    model.on("msg:custom", handle);
   },
 
   render({ model, el }) {

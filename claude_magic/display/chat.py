@@ -9,7 +9,8 @@ Each answer goes through the same request pipeline as a ``%%claude`` cell
 (``claude_magic.core.pipeline``): the same client, retry policy, usage record in
 ``claude_magic.history`` and the usage log, footer and error line. The answer's view is a
 lane renderer over the live area's ``LiveFeed``, so only new text travels, finished Markdown
-blocks as safe HTML. With ``compare=[...]`` the same prompt goes to every model at once
+blocks as safe HTML; the answers of one prompt share a ``FeedGroup``, so comparing three models
+sends one message an update, not three. With ``compare=[...]`` the same prompt goes to every model at once
 (``asyncio.gather``) and each model keeps its own thread of the conversation.
 """
 
@@ -38,7 +39,7 @@ from ..secrets import redact_deep, refuse_secrets
 from ..usage.record import UsageRecord
 from .lanes import LaneRenderer
 from .transcript import ChatTranscript, TranscriptTurn
-from .widget import LiveFeed, ThinkingFeed, _let_front_end_choose_subshell, _shared_layout
+from .widget import FeedGroup, ThinkingFeed, _let_front_end_choose_subshell, _shared_layout
 
 __all__ = ["Chat", "ChatAnswer"]
 
@@ -83,10 +84,10 @@ def _kernel_loop() -> asyncio.AbstractEventLoop | None:
 class _AnswerView(LaneRenderer):
     """The sink of one answer: one column of the transcript."""
 
-    def __init__(self, chat: Chat, answer: list[int]) -> None:
+    def __init__(self, chat: Chat, answer: list[int], group: FeedGroup) -> None:
         super().__init__()
         self._send = lambda message: chat._post({"answer": answer, **message})
-        self._feed = LiveFeed(self._send)
+        self._feed = group.feed(lambda message: {"answer": answer, **message})
         self._thinking_feed = ThinkingFeed(self._send)
 
     def begin(self) -> None:
@@ -304,8 +305,10 @@ class Chat(anywidget.AnyWidget):
             except UserError as exc:
                 self._post({"turn": turn, "error": str(exc)})
                 return [ChatAnswer(model, "", None, str(exc)) for model in models]
+            # The answers' live text leaves together: one message an update for all models.
+            group = FeedGroup(lambda batch: self._post(batch[0] if len(batch) == 1 else {"answers": batch}))
             answers = [
-                self._answer(pipeline, prompt, model, [turn, i], switch, endpoint=endpoint, cell=cell)
+                self._answer(pipeline, prompt, model, [turn, i], switch, group, endpoint=endpoint, cell=cell)
                 for i, (model, switch) in enumerate(zip(models, switches))
             ]
             done = list(await asyncio.gather(*answers))
@@ -314,14 +317,14 @@ class Chat(anywidget.AnyWidget):
         finally:
             self.busy = False
 
-    async def _answer(self, pipeline: Pipeline, prompt: str, model: str, answer: list[int], stop: StopSwitch, *,
-                      endpoint: Any, cell: int | None) -> ChatAnswer:
+    async def _answer(self, pipeline: Pipeline, prompt: str, model: str, answer: list[int], stop: StopSwitch,
+                      group: FeedGroup, *, endpoint: Any, cell: int | None) -> ChatAnswer:
         thread = self._threads.setdefault(model if self.compare else None, Conversation())
         spec = CellSpec(prompt=prompt, model=model, max_tokens=self.max_tokens, system=self.system or None,
                         temperature=self.temperature, out=None, new=False, once=False, cell=cell,
                         **request_options(pipeline.settings))
         messages = [*thread.messages(), {"role": "user", "content": prompt}]
-        view = _AnswerView(self, answer)
+        view = _AnswerView(self, answer, group)
         try:
             plan = await pipeline.plan(spec, endpoint)
         except UserError as exc:

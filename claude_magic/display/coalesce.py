@@ -38,9 +38,13 @@ class Coalescer:
         if not delta:
             return
         self._pending.append(delta)
-        if self._timer is not None:
-            return
         now = self._clock()
+        if self._timer is not None:
+            if self._last_flush is not None and now - self._last_flush >= self._interval:
+                # The timer is overdue: the loop is blocked (a cell that never awaits), so send
+                # now rather than wait for a loop that does not run.
+                self._send(now)
+            return
         wait = 0.0 if self._last_flush is None else self._last_flush + self._interval - now
         if wait <= 0:
             self._send(now)
@@ -69,6 +73,7 @@ class Coalescer:
             self._send(self._clock())
 
     def _send(self, now: float) -> None:
+        self.cancel()
         batch = "".join(self._pending)
         self._pending.clear()
         self._last_flush = now

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Callable
 
 from ..core.lanes import Citation, Ending, Lane, Notice, Text, Thinking, ToolInput, ToolResult
 from ..secrets import redact
@@ -22,8 +23,9 @@ from .waiting import WaitTicker
 
 __all__ = ["LaneRenderer", "short", "code_span", "tool_call"]
 
-#: A tool call's input repaints at most this often while it forms.
-TOOL_INPUT_REFRESH_S = 0.1
+#: A growing lane (a tool call's input forming, thinking) repaints at most this often, unless
+#: the display asks for less (its ``lane_interval``).
+TOOL_INPUT_REFRESH_S = 0.2
 #: A plain glyph (text presentation): an emoji shows as an empty box where no emoji font is installed.
 TOOL_MARK = "⚙"
 
@@ -48,7 +50,13 @@ def tool_call(name: str, raw_input: str) -> str:
 
 
 class LaneRenderer:
-    """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript."""
+    """Dispatches lanes to ``on_<lane>`` methods with plain defaults; keeps the transcript.
+
+    The byte budget of a growing lane: a lane whose every delta would repaint something
+    (a tool call's input forming, thinking) calls :meth:`throttled` with what to show, which
+    shows it at most once per ``lane_interval`` (and always when ``final``), so a lane of
+    2,000 fragments costs a few repaints, not 2,000.
+    """
 
     #: The transcript is shown as plain text (a terminal, the "text" display), not Markdown.
     plain_text = False
@@ -58,11 +66,26 @@ class LaneRenderer:
         self._thinking: list[str] = []
         self._thinking_folded = False
         self._last_was_thinking = False
-        self._tool_input_shown_at = 0.0
         self._citations = CitationIndex()
         self._waiting = WaitTicker(self._show_waiting)
         #: The notice shows the waiting line now (cleared when the wait is over).
         self._waiting_shown = False
+        self._lane_shown_at: dict[str, float] = {}
+
+    @property
+    def lane_interval(self) -> float:
+        """Seconds between two repaints of one growing lane (a display may ask for more)."""
+        return TOOL_INPUT_REFRESH_S
+
+    def throttled(self, lane: str, show: Callable[[], None], *, final: bool = False) -> None:
+        """Call ``show`` now if ``lane`` was not shown in the last ``lane_interval``, or ``final``.
+
+        ``show`` builds what it shows only when called, so skipped deltas cost nothing.
+        """
+        now = time.monotonic()
+        if final or now - self._lane_shown_at.get(lane, float("-inf")) >= self.lane_interval:
+            self._lane_shown_at[lane] = now
+            show()
 
     # -- what a display implements ---------------------------------------------------------
     def text(self, delta: str) -> None:
@@ -165,14 +188,12 @@ class LaneRenderer:
 
     def on_tool_input(self, lane: ToolInput) -> None:
         if lane.done:
-            self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)}")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)}"),
+                           final=True)
         elif not lane.delta:
-            self.notice(f"{TOOL_MARK} {redact(lane.name)}(…)")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {redact(lane.name)}(…)"), final=True)
         else:
-            now = time.monotonic()
-            if now - self._tool_input_shown_at >= TOOL_INPUT_REFRESH_S:
-                self._tool_input_shown_at = now
-                self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)[:-1]}")
+            self.throttled("tool_input", lambda: self.notice(f"{TOOL_MARK} {tool_call(lane.name, lane.so_far)[:-1]}"))
 
     def on_tool_result(self, lane: ToolResult) -> None:
         self.notice("")

@@ -7,11 +7,16 @@ or plain dicts. Dispatch is therefore on ``.type``, never on the Python class.
 ``render_html(rows)`` gives the ``<tr>`` elements of the table body, every value escaped
 (the model and the server wrote them; no Markdown is involved), and ``render_text(rows)``
 fixed-width lines that line up with ``TEXT_HEADER`` without seeing the other rows.
+
+A table shows a bounded number of rows whatever the length of the stream (2,000 deltas are
+2,000 rows): the counts, the first and the last rows, and a line saying how many are left
+out and where they all are (``claude_magic.events``), so a saved notebook stays small.
 """
 
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -24,6 +29,7 @@ __all__ = [
     "EVENT_TYPES",
     "EventRow",
     "RawTable",
+    "events_frame",
     "TEXT_HEADER",
     "event_row",
     "render_html",
@@ -47,6 +53,13 @@ EXCERPT_LIMIT = 60
 # (19) and "input_json_delta" (16) are the longest names the API sends today.
 _TEXT_ROW = "{ms:>9} {type:<19} {index:>3} {delta:<16} {excerpt}"
 TEXT_HEADER = _TEXT_ROW.format(ms="ms", type="event", index="#", delta="delta", excerpt="excerpt")
+
+#: Rows a table shows from the start and from the end of the stream (the rest are left out).
+SHOWN_FIRST = 20
+SHOWN_LAST = 20
+#: Rows the live window shows: the first few and the latest.
+LIVE_FIRST = 3
+LIVE_LATEST = 12
 
 _TABLE_STYLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
 _CELL_STYLE = "padding:0 6px"
@@ -142,25 +155,69 @@ class RawTable:
         noun = "event" if len(self.rows) == 1 else "events"
         return f"{len(self.rows)} {noun}: {parts}"
 
+    def shown(self, first: int = SHOWN_FIRST, last: int = SHOWN_LAST) -> tuple[list[EventRow], int, list[EventRow]]:
+        """The first rows, how many are left out, and the last rows."""
+        if len(self.rows) <= first + last:
+            return self.rows, 0, []
+        return self.rows[:first], len(self.rows) - first - last, self.rows[-last:] if last else []
+
     def __repr__(self) -> str:
+        head, left_out, tail = self.shown()
         lines = [TEXT_HEADER.rstrip()]
-        if self.rows:
-            lines.append(render_text(self.rows))
+        if head:
+            lines.append(render_text(head))
+        if left_out:
+            lines += [left_out_line(left_out, len(self.rows)), render_text(tail)]
         lines.append(self.summary())
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        head_rows, left_out, tail = self.shown()
         head = "".join(
             f'<th style="{_CELL_STYLE};text-align:left">{name}</th>'
             for name in ("ms", "event", "#", "delta", "excerpt")
         )
+        body = render_html(head_rows)
+        if left_out:
+            line = html.escape(left_out_line(left_out, len(self.rows)))
+            body += f'<tr><td colspan="5" style="{_CELL_STYLE}"><em>{line}</em></td></tr>' + render_html(tail)
         return (
             f'<table class="claude-raw" style="{_TABLE_STYLE}">'
             f"<thead><tr>{head}</tr></thead>"
-            f"<tbody data-raw-rows>{render_html(self.rows)}</tbody>"
+            f"<tbody data-raw-rows>{body}</tbody>"
             f'<tfoot><tr><td colspan="5" style="{_CELL_STYLE}">'
             f"{html.escape(self.summary())}</td></tr></tfoot></table>"
         )
+
+    def live_html(self) -> str:
+        """The live window: the counts, the first rows and the latest, as escaped text."""
+        head, left_out, tail = self.shown(LIVE_FIRST, LIVE_LATEST)
+        lines = [self.summary(), TEXT_HEADER.rstrip(), render_text(head)]
+        if left_out:
+            lines += [f"  … {left_out:,} more …", render_text(tail)]
+        text = html.escape("\n".join(line for line in lines if line))
+        return f'<pre class="claude-raw-live" style="font-size:12px">{text}</pre>'
+
+
+def left_out_line(left_out: int, total: int) -> str:
+    """Where the rows a table leaves out are."""
+    line = f"… {left_out:,} rows left out: claude_magic.events holds all {total:,} events"
+    if importlib.util.find_spec("pandas") is not None:
+        line += " (claude_magic.events_frame() as a pandas DataFrame)"
+    return line
+
+
+def events_frame(events: Iterable[Any]) -> Any:
+    """``events`` (raw stream events) as a pandas DataFrame: one row each, full text kept."""
+    import pandas
+
+    records = []
+    for event in events:
+        row = event_row(event, ms=0.0)
+        payload = _get(event, "delta")
+        records.append({"event": row.type, "index": row.index, "delta": row.delta,
+                        "text": redact(_delta_text(payload)) if row.type == "content_block_delta" else row.excerpt})
+    return pandas.DataFrame.from_records(records, columns=["event", "index", "delta", "text"])
 
 
 def render_text(rows: Iterable[EventRow]) -> str:

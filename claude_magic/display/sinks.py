@@ -19,12 +19,12 @@ from .lanes import LaneRenderer
 
 __all__ = ["Sink", "MarkdownSink", "TerminalSink", "EMPTY_BUNDLE", "answer_bundle", "show_final"]
 
-#: Bytes of full-text repaint allowed per second on the plain display path. The plain path
-#: must resend the whole text each time (a display update replaces its output), so past 400
-#: characters it repaints less often (a 4 KB answer: twice a second) instead of flooding
-#: IOPub: an 8 KB answer streamed over 10 s then costs under 150 KB in all (measured by
-#: benchmarks/stream_cost.py). The widget path sends only new text and repaints 12.5 a second.
-REPAINT_BYTES_PER_S = 8_000
+#: Bytes of repainted HTML allowed per second on the plain display path. The plain path
+#: must resend the whole text each time (a display update replaces its output), so past 250
+#: bytes of HTML it repaints less often (4.5 KB of HTML: once a second) instead of flooding
+#: IOPub: an 8 KB answer streamed over 10 s then costs under 100 KB in all (measured by
+#: benchmarks/stream_cost.py). The widget path sends only new text.
+REPAINT_BYTES_PER_S = 4_500
 
 
 def answer_bundle(text: str, *, markdown: bool = True) -> dict[str, str]:
@@ -123,10 +123,17 @@ class MarkdownSink(LaneRenderer):
     def clear_waiting(self) -> None:
         self._notice = ""  # the repaint that follows (the first text, a tool line) drops it
 
+    @property
+    def lane_interval(self) -> float:
+        # A notice repaints the whole text here: growing lanes keep to the text's byte budget.
+        return max(super().lane_interval, self._coalescer._interval)
+
     def text(self, delta: str) -> None:
         self._coalescer.push(delta)
 
     def notice(self, line: str) -> None:
+        if line == self._notice:
+            return  # a repaint here resends the whole text: only for a line that changed
         self._notice = line
         self._coalescer.drain()
         self._update()
@@ -153,22 +160,21 @@ class MarkdownSink(LaneRenderer):
 
     def _repaint(self, batch: str) -> None:
         self._shown += batch
-        self._update()
-        self._keep_budget()
+        self._keep_budget(self._update())
 
     def _repaint_thinking(self, batch: str) -> None:
         self._thought += batch
-        self._update()
-        self._keep_budget()
+        self._keep_budget(self._update())
 
-    def _keep_budget(self) -> None:
+    def _keep_budget(self, sent: int) -> None:
         # Keep full-text repaints under a byte budget: long answers repaint less often.
-        interval = max(self._min_interval, (len(self._shown) + len(self._thought)) / REPAINT_BYTES_PER_S)
+        interval = max(self._min_interval, sent / REPAINT_BYTES_PER_S)
         self._coalescer._interval = self._thinking_coalescer._interval = interval
 
-    def _update(self) -> None:
+    def _update(self) -> int:
+        """Repaint; the bytes that took."""
         if self._handle is None:
-            return
+            return 0
         body, notice = redact(self._shown), redact(self._notice)
         if not self._markdown:
             from .thinking import SUMMARY
@@ -176,8 +182,9 @@ class MarkdownSink(LaneRenderer):
             thought = ""
             if self._thought:
                 thought = f"{SUMMARY}: {self._thought.strip()}\n\n" if not self._folded else f"{SUMMARY} (folded)\n\n"
-            self._handle.update(line_bundle(redact(thought) + body + (f"\n{notice}" if notice else "")), raw=True)
-            return
+            bundle = line_bundle(redact(thought) + body + (f"\n{notice}" if notice else ""))
+            self._handle.update(bundle, raw=True)
+            return len(bundle["text/html"])
         # HTML only: nbval ignores updates, and the front end needs nothing else.
         html = render_answer_html(body)
         if self._thought:
@@ -189,6 +196,7 @@ class MarkdownSink(LaneRenderer):
             # The notice may quote model-written tool input: escaped, never parsed.
             html += f'<p class="claude-notice"><em>{escape(notice, quote=False)}</em></p>'
         self._handle.update({"text/html": html}, raw=True)
+        return len(html)
 
 
 class TerminalSink(LaneRenderer):

@@ -1,15 +1,15 @@
-// Live area of a streamed answer: appends finished blocks, replaces the unfinished tail.
+// Live area of a streamed answer: appends finished blocks, and the unfinished one as text.
 //
 // Model text is untrusted. The only HTML this file inserts was rendered in Python by the
-// project's one renderer (claude_magic/_html.py: raw HTML escaped, unsafe URLs refused, only
-// its own tags); raw text (the growing tail of a long block) is only ever added as text nodes.
+// project's one renderer (claude_magic/display/html.py: raw HTML escaped, unsafe URLs refused,
+// only its own tags); raw text (the unfinished block) is only ever set as text.
 //
-// Messages from Python (custom messages, so each carries only what is new):
+// Messages from Python (custom messages, so each carries only what is new; keys in this order):
 //   {add: [[html, join], ...]}  finished blocks, in order; join: items of the previous list
-//   {tail: html, join}          the unfinished tail, rendered, replacing the previous tail;
-//                               join: it goes on with the list the finished blocks end with
-//   {more: text}                raw text appended to the tail (tails too long to resend)
-//   {thinking: {add|tail|more}} the same, for the thinking: a collapsible block above the answer
+//   {cut: n}                    drop the first n characters (UTF-16) of the raw tail: the
+//                               blocks just added show them rendered
+//   {more: text}                raw text appended to the tail
+//   {thinking: {add|cut|more}}  the same, for the thinking: a collapsible block above the answer
 //   {fold: true}                the answer has started: fold the thinking away
 // To Python: {rendered: true} once, as soon as this front end has created the area (so the
 // kernel knows it shows widgets; sent from initialize, not from a view's render, because a
@@ -23,17 +23,6 @@ function fragment(html) {
   const template = document.createElement("template");
   template.innerHTML = html;
   return template.content;
-}
-
-/** Where appended raw text goes: inside the innermost last block of the tail. */
-const BLOCK_TAGS = new Set(["P", "LI", "UL", "OL", "BLOCKQUOTE", "PRE", "CODE", "TABLE",
-  "TBODY", "THEAD", "TR", "TD", "TH", "H1", "H2", "H3", "H4", "H5", "H6"]);
-function rawTarget(tail) {
-  let node = tail;
-  while (node.lastElementChild && BLOCK_TAGS.has(node.lastElementChild.tagName)) {
-    node = node.lastElementChild;
-  }
-  return node;
 }
 
 /** Finished blocks, then the tail: the DOM of streamed Markdown. */
@@ -53,21 +42,18 @@ function createBlocks(className) {
       const list = nodes.firstElementChild;
       const previous = blocks.lastElementChild?.lastElementChild;
       if (join && list && previous && previous.tagName === list.tagName) {
-        // Items of one list arrive one by one: keep them in one list, numbered as one.
+        // Items of one list arrive one by one: keep them in one list, numbered as one. The
+        // last block (sent when the answer ends) may hold more after its list: keep that.
         previous.append(...list.children);
-        return;
+        list.remove();
+        if (nodes.childElementCount === 0) return;
       }
       const wrapper = document.createElement("div");
       wrapper.append(nodes);
       blocks.append(wrapper);
     },
-    tail(html, join) {
-      tail.replaceChildren(fragment(html));
-      // Kept apart (it is replaced often) but drawn as part of the list above it.
-      tail.classList.toggle("claude-live-join", Boolean(join));
-    },
-    more(text) {
-      rawTarget(tail).append(document.createTextNode(text));
+    raw(text) {
+      tail.textContent = text;
     },
   };
 }
@@ -89,7 +75,7 @@ export function createLiveBody() {
     summary.textContent = open ? "Thinking…" : "Thinking";
   };
   const thinking = {};
-  for (const name of ["add", "tail", "more"]) {
+  for (const name of ["add", "raw"]) {
     // Shown open when it starts, and again when thinking follows a fold (a tool round).
     thinking[name] = (...args) => {
       if (summary.textContent !== "Thinking…") show(true);
@@ -104,7 +90,7 @@ export function createLiveBody() {
  * exists, and a view may be added later (a split notebook), so each view replays it.
  */
 export function createLiveRecord() {
-  return { added: [], tail: "", join: false, more: [], thinking: null, folded: false };
+  return { added: [], raw: "", thinking: null, folded: false };
 }
 
 /** Apply one message from Python to the record and to every body showing it. */
@@ -122,15 +108,9 @@ export function applyLive(record, msg, bodies) {
     record.added.push([html, join]);
     for (const body of bodies) body.add(html, join);
   }
-  if (msg.tail !== undefined) {
-    record.tail = msg.tail;
-    record.join = msg.join;
-    record.more = [];
-    for (const body of bodies) body.tail(msg.tail, msg.join);
-  }
-  if (msg.more !== undefined) {
-    record.more.push(msg.more);
-    for (const body of bodies) body.more(msg.more);
+  if (msg.cut !== undefined || msg.more !== undefined) {
+    record.raw = record.raw.slice(msg.cut ?? 0) + (msg.more ?? "");
+    for (const body of bodies) body.raw(record.raw);
   }
 }
 
@@ -139,8 +119,7 @@ export function replayLive(record, body) {
   if (record.thinking) replayLive(record.thinking, body.thinking);
   if (record.folded) body.fold();
   for (const [html, join] of record.added) body.add(html, join);
-  body.tail(record.tail, record.join);
-  for (const text of record.more) body.more(text);
+  body.raw(record.raw);
 }
 
 /** One view's DOM. Several views of one model each get their own. */

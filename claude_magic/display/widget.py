@@ -1,7 +1,7 @@
 """The live answer area as an anywidget: the browser receives only what is new, as safe HTML.
 
-Finished blocks and the short unfinished tail arrive as HTML from ``html.py`` (the one renderer
-of model text); a long tail grows as raw text that the browser adds as text nodes only.
+Finished blocks arrive once as HTML from ``html.py`` (the one renderer of model text); the
+unfinished block grows as raw text that the browser shows as text only, until it finishes.
 
 Where "auto" shows it (``ClaudeMagic.display = "auto"``), decided per kernel from what the
 front end says, because a kernel cannot ask whether anything renders its widgets:
@@ -45,15 +45,16 @@ from .sinks import EMPTY_BUNDLE, show_final
 from .fallback import after_silence, plain_in_place
 from .waiting import WAITING
 
-__all__ = ["LiveArea", "LiveFeed", "ThinkingFeed", "WidgetSink", "front_end_renders_widgets", "widget_frontend_available"]
+__all__ = [
+    "FeedGroup", "LiveArea", "LiveFeed", "ThinkingFeed", "WidgetSink", "front_end_renders_widgets",
+    "widget_frontend_available",
+]
 
 _HERE = pathlib.Path(__file__).parent
-#: A tail (the unfinished block) is re-rendered and resent whole while it is at most this long;
-#: past that only its new text is sent, raw, so traffic stays linear in the answer's length.
-TAIL_RENDER_LIMIT = 1500
-#: 80 ms: 12.5 updates a second reads as live, and each update costs about 530 bytes of
-#: message envelope whatever it carries (the first text is still sent at once).
-LIVE_INTERVAL_S = 0.08
+#: 180 ms: five and a half updates a second reads as live, and each update costs about 600
+#: bytes of message envelope whatever it carries, so fewer updates is most of the byte budget
+#: (the first text is still sent at once: the coalescer never holds back the first batch).
+LIVE_INTERVAL_S = 0.18
 
 
 _COMMENTS = re.compile(r"^[ \t]*(?://[^\n]*|/\*[\s\S]*?\*/[ \t]*)\n", re.MULTILINE)
@@ -205,77 +206,125 @@ def front_end_renders_widgets() -> bool | None:
     return _front_end.renders
 
 
+def utf16_length(text: str) -> int:
+    """The length of ``text`` as JavaScript counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 class _LiveText:
-    """Turns the growing answer into the few messages that update the browser's copy."""
+    """Turns the growing answer into the few messages that update the browser's copy.
+
+    Each character travels as raw text once (appended to the tail, shown as text) and as
+    HTML once (in its finished block): nothing is ever re-sent, so a live update costs what
+    is new, whatever the length of the answer or of its unfinished block.
+    """
 
     def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
         self._send = send
-        self._pending = ""  # the text after the blocks already sent: the unfinished tail
-        self._shown = 0  # how much of the tail the browser shows
-        self._raw = False  # the tail grew past TAIL_RENDER_LIMIT: only raw text is appended
+        self._pending = ""  # the text after the blocks already sent: the browser's raw tail
         self._marker: str | None = None  # list marker of the last finished block
-        self._tail_sent: tuple[str, bool] | None = None  # the rendered tail the browser shows
 
     def feed(self, batch: str) -> None:
-        # A key or token in the model's text never reaches the browser (see _errors.redact).
+        shown = self._pending
+        # A key or token in the model's text never reaches the browser (see secrets.redact).
         self._pending = redact(self._pending + batch)
         blocks, tail = split_blocks(self._pending)
         message: dict[str, Any] = {}
         if blocks:
-            added = []
-            for block in blocks:
-                marker = list_marker(block)
-                added.append([render_answer_fragment(block), marker is not None and marker == self._marker])
-                self._marker = marker
-            message["add"] = added
+            message["add"] = [self._rendered(block) for block in blocks]
+            consumed = len(self._pending) - len(tail)
+            # The browser drops the raw text that these blocks now show rendered.
+            message["cut"] = utf16_length(shown[:consumed])
+            shown = shown[consumed:]
             self._pending = tail
-            self._shown, self._raw = 0, False
-            self._tail_sent = None
-        if self._raw:
-            if len(tail) > self._shown:
-                message["more"] = tail[self._shown :]
-        else:
-            # One last full render when the tail crosses the limit, then raw appends only.
-            # Uncoloured: the tail is resent whole at every update (see render_answer_fragment).
-            rendered = (render_answer_fragment(tail, highlight=False),
-                        self._marker is not None and list_marker(tail) == self._marker)
-            if rendered != self._tail_sent:  # e.g. a batch of spaces changes no HTML
-                message["tail"], message["join"] = rendered
-                self._tail_sent = rendered
-            self._raw = len(tail) > TAIL_RENDER_LIMIT
-        self._shown = len(tail)
+        more = self._pending[len(shown):]
+        if more:
+            message["more"] = more
         if message:
             self._send(message)
 
     def finish(self) -> None:
-        """The answer is complete: show its last block rendered (and coloured), even a long one."""
-        if not self._pending:
-            return
-        rendered = (render_answer_fragment(self._pending),
-                    self._marker is not None and list_marker(self._pending) == self._marker)
-        if self._raw or rendered != self._tail_sent:
-            self._send({"tail": rendered[0], "join": rendered[1]})
-            self._tail_sent = rendered
-        self._raw = False
+        """The answer is complete: its last block, rendered, replaces the raw tail."""
+        if self._pending:
+            self._send({"add": [self._rendered(self._pending)], "cut": utf16_length(self._pending)})
+            self._pending = ""
+
+    def _rendered(self, block: str) -> list[Any]:
+        marker = list_marker(block)
+        joined = marker is not None and marker == self._marker
+        self._marker = marker
+        return [render_answer_fragment(block), joined]
 
 
 class LiveFeed:
-    """Text deltas in, a few linear-cost live updates out: the live area's and the Chat's."""
+    """Text deltas in, a few linear-cost live updates out: the live area's and the Chat's.
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+    In a :class:`FeedGroup` the feed keeps its deltas until the group's interval is up, and
+    its messages leave together with the other answers' (one envelope for all).
+    """
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], *, interval: float = LIVE_INTERVAL_S,
+                 group: FeedGroup | None = None) -> None:
         self._live = _LiveText(send)
-        self._coalescer = Coalescer(self._live.feed, interval=interval)
+        self._group = group
+        self._pending: list[str] = []
+        self._coalescer = group._coalescer if group is not None else Coalescer(self._live.feed, interval=interval)
 
     def push(self, delta: str) -> None:
+        if self._group is not None and delta:
+            self._pending.append(delta)
         self._coalescer.push(delta)
 
     def finish(self) -> None:
         """Send what is still pending, then the last block rendered."""
-        self._coalescer.drain()
+        if self._group is None:
+            self._coalescer.drain()
+            self._live.finish()
+            return
+        self._feed_pending()
         self._live.finish()
+        self._group.send_now()
 
     def cancel(self) -> None:
-        self._coalescer.cancel()
+        if self._group is None:
+            self._coalescer.cancel()
+        self._pending.clear()
+
+    def _feed_pending(self) -> None:
+        if self._pending:
+            batch = "".join(self._pending)
+            self._pending.clear()
+            self._live.feed(batch)
+
+
+class FeedGroup:
+    """Live answers shown side by side (a Chat comparing models) that flush together.
+
+    Each interval, one message carries what is new in every answer, so three answers cost one
+    message envelope an update instead of three. ``send`` gets the answers' messages in order.
+    """
+
+    def __init__(self, send: Callable[[list[dict[str, Any]]], None], *, interval: float = LIVE_INTERVAL_S) -> None:
+        self._send = send
+        self._feeds: list[LiveFeed] = []
+        self._outbox: list[dict[str, Any]] = []
+        self._coalescer = Coalescer(lambda _new: self._flush(), interval=interval)
+
+    def feed(self, wrap: Callable[[dict[str, Any]], dict[str, Any]]) -> LiveFeed:
+        """A member feed; ``wrap`` turns its messages into the group's (adds which answer)."""
+        feed = LiveFeed(lambda message: self._outbox.append(wrap(message)), group=self)
+        self._feeds.append(feed)
+        return feed
+
+    def send_now(self) -> None:
+        if self._outbox:
+            batch, self._outbox = self._outbox, []
+            self._send(batch)
+
+    def _flush(self) -> None:
+        for feed in self._feeds:
+            feed._feed_pending()
+        self.send_now()
 
 
 class ThinkingFeed:

@@ -35,6 +35,7 @@ from claude_magic.display.raw_view import (
     TEXT_HEADER,
     EventRow,
     RawTable,
+    events_frame,
     event_row,
     render_html,
     render_text,
@@ -325,3 +326,46 @@ def test_html_rows_left_align_text_and_right_align_numbers() -> None:
     cells = re.findall(r'<td style="([^"]*)">', rows_html([EventRow(1.5, "content_block_delta", 0, "text_delta", " hi")]))
     aligns = [re.search(r"text-align:(\w+)", style).group(1) for style in cells]
     assert aligns == ["right", "left", "right", "left", "left"]
+
+
+def _long_table(n: int) -> RawTable:
+    table = RawTable()
+    table.add(MESSAGE_START, ms=0)
+    for i in range(n):
+        table.add(RawContentBlockDeltaEvent(type="content_block_delta", index=0,
+                                            delta=TextDelta(type="text_delta", text=f"w{i:04d}")), ms=i)
+    table.add(MESSAGE_STOP, ms=n)
+    return table
+
+
+def test_a_long_stream_shows_its_first_and_last_rows_and_says_where_the_rest_are() -> None:
+    table = _long_table(2000)
+    for shown in (repr(table), table._repr_html_()):
+        assert "w0000" in shown and "w0018" in shown and "w0019" not in shown
+        assert "w1999" in shown and "w1981" in shown and "w1980" not in shown
+        assert "1,962 rows left out: claude_magic.events holds all 2,002 events" in shown
+        assert "content_block_delta 2000" in shown
+    # Bounded: the saved output of 2,000 deltas is about the size of 40 rows.
+    assert len(table._repr_html_()) < 16_000 and len(repr(table)) < 5_000
+    assert len(_long_table(20_000)._repr_html_()) < len(table._repr_html_()) + 100
+
+
+def test_the_live_window_shows_counts_first_and_latest_rows_escaped() -> None:
+    table = _long_table(500)
+    table.add(RawContentBlockDeltaEvent(type="content_block_delta", index=0,
+                                        delta=TextDelta(type="text_delta", text="<img src=x>")), ms=1)
+    window = table.live_html()
+    assert window.startswith('<pre class="claude-raw-live"') and "<img" not in window and "&lt;img" in window
+    assert "w0000" in window and "w0002" not in window and "w0499" in window
+    assert "content_block_delta 501" in window and "… 488 more …" in window
+    assert len(window) < 2_500
+
+
+def test_events_frame_keeps_every_event_with_its_full_text() -> None:
+    pandas = pytest.importorskip("pandas")
+    long_text = "x" * 200
+    frame = events_frame([MESSAGE_START, TEXT_START, RawContentBlockDeltaEvent(
+        type="content_block_delta", index=0, delta=TextDelta(type="text_delta", text=long_text)), MESSAGE_STOP])
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame["event"]) == ["message_start", "content_block_start", "content_block_delta", "message_stop"]
+    assert frame["text"][2] == long_text

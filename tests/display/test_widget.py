@@ -10,7 +10,6 @@ from IPython.core.events import EventManager, available_events
 from claude_magic.display import widget as _widget
 from claude_magic.display.html import render_answer_fragment as render_html
 from claude_magic.display.widget import (
-    TAIL_RENDER_LIMIT,
     LiveArea,
     _LiveText,
     widget_frontend_available,
@@ -25,33 +24,57 @@ def _feed(*batches: str) -> list[dict[str, Any]]:
     return sent
 
 
-def test_finished_blocks_are_sent_once_and_the_tail_is_replaced() -> None:
+def test_finished_blocks_are_sent_once_as_html_and_the_tail_as_raw_text() -> None:
     sent = _feed("# Title\n", "\nSome *text", "* here.\n\nNext")
-    assert sent[0] == {"tail": render_html("# Title\n"), "join": False}
+    assert sent[0] == {"more": "# Title\n"}
     # "Some *text" is an unfinished line: it could still turn out to be inside the heading's block.
-    assert sent[1] == {"tail": render_html("# Title\n\nSome *text"), "join": False}
-    assert sent[2] == {"add": [[render_html("# Title\n\n"), False]],
-                       "tail": render_html("Some *text* here.\n\nNext"), "join": False}
+    assert sent[1] == {"more": "\nSome *text"}
+    # The heading finished: its HTML, and the browser drops its raw text (9 characters).
+    assert sent[2] == {"add": [[render_html("# Title\n\n"), False]], "cut": 9, "more": "* here.\n\nNext"}
+
+
+def _finished(sent: list[dict[str, Any]]) -> dict[str, Any]:
+    """The message ``finish`` sends after ``sent`` (the last block, rendered)."""
+    tail = _browser(sent)[1]
+    out: list[dict[str, Any]] = []
+    live = _LiveText(out.append)
+    live.feed(tail)
+    live.finish()
+    return out[-1]
+
+
+def _browser(sent: list[dict[str, Any]]) -> tuple[list[str], str]:
+    """What widget.js shows after these messages: the blocks' HTML and the raw tail."""
+    blocks: list[str] = []
+    raw = ""
+    for message in sent:
+        blocks += [html for html, _join in message.get("add", [])]
+        raw = raw.encode("utf-16-le")[2 * message.get("cut", 0):].decode("utf-16-le") + message.get("more", "")
+    return blocks, raw
+
+
+def test_the_browser_holds_each_block_rendered_and_the_rest_raw_whatever_the_batches() -> None:
+    text = "Intro with an emoji 🔧 and é.\n\n- one 🔧\n- two\n\n```py\nx = '🔧'\n```\n\nLast 🔧 words"
+    for size in (1, 3, 7, 50):
+        batches = [text[i : i + size] for i in range(0, len(text), size)]
+        blocks, raw = _browser(_feed(*batches))
+        from claude_magic.display.markdown import split_blocks
+
+        finished, tail = split_blocks(text)
+        assert blocks == [render_html(b) for b in finished], size
+        assert raw == tail, size
+
+
+def test_each_character_is_sent_raw_at_most_once() -> None:
+    text = "Para " * 300 + "\n\n" + "```\n" + "line\n" * 400 + "```\n\nend"
+    sent = _feed(*[text[i : i + 9] for i in range(0, len(text), 9)])
+    assert sum(len(m.get("more", "")) for m in sent) <= len(text)
 
 
 def test_items_of_one_list_are_marked_to_join() -> None:
     sent = _feed("Fruit:\n\n- apple\n- ban", "ana\n- cher", "ry\n1. one\n")
     added = [join for message in sent for _html, join in message.get("add", [])]
     assert added == [False, False, True, True]  # Fruit:, apple, banana, cherry
-    assert [m["join"] for m in sent] == [
-        False,  # tail "- apple\n- ban" follows a paragraph
-        True,  # tail "- banana\n- cher" goes on with apple's list
-        False,  # tail "1. one" starts a new list
-    ]
-
-
-def test_a_long_tail_is_rendered_once_then_only_appended() -> None:
-    code = "```python\n" + "x = 1\n" * (TAIL_RENDER_LIMIT // 6 + 10)
-    sent = _feed(code, "y = 2\n", "z = 3\n", "```\n")
-    assert "tail" in sent[0]
-    assert sent[1] == {"more": "y = 2\n"} and sent[2] == {"more": "z = 3\n"}
-    assert sent[3]["add"] == [[render_html(code + "y = 2\nz = 3\n```\n"), False]]
-    assert sent[3]["tail"] == ""  # a new, empty tail is rendered again
 
 
 def test_traffic_grows_linearly_with_the_answer() -> None:
@@ -70,8 +93,11 @@ def test_traffic_grows_linearly_with_the_answer() -> None:
 
 def test_model_html_is_escaped_in_every_message() -> None:
     sent = _feed('<img src=x onerror="alert(1)">\n\n', "[x](javascript:alert(1)) <script>")
-    text = "".join(str(m) for m in sent)
-    assert "<img" not in text and "<script" not in text and "href" not in text
+    sent.append(_finished(sent))
+    # HTML travels in "add" only (raw text in "more" is set as text by widget.js).
+    html = "".join(h for m in sent for h, _join in m.get("add", []))
+    assert "&lt;img" in html and "&lt;script" in html
+    assert "<img" not in html and "<script" not in html and "href" not in html
 
 
 def test_live_area_text_is_deterministic() -> None:
@@ -189,37 +215,39 @@ def test_auto_uses_markdown_once_an_area_ended_unrendered(front_end: Any) -> Non
     assert isinstance(choose_sink(in_kernel=True, mode="widget", on_stop=lambda: None), _widget.WidgetSink)
 
 
-def test_an_unchanged_tail_is_not_sent_again() -> None:
-    sent = _feed("Some text", "   ", " more")
-    assert [set(m) for m in sent] == [{"tail", "join"}, {"tail", "join"}]
-    assert sent[1]["tail"] == render_html("Some text    more")
-
-
-def test_finish_renders_a_long_tail_that_was_appended_raw() -> None:
+def test_finish_renders_the_tail_that_was_shown_raw() -> None:
     sent: list[dict[str, Any]] = []
     live = _LiveText(sent.append)
-    code = "```python\n" + "x = 1\n" * (TAIL_RENDER_LIMIT // 6 + 10)
+    code = "```python\n" + "x = 1\n" * 300
     live.feed(code)
     live.feed("y = 2\n")
     live.finish()
-    assert sent[-1] == {"tail": render_html(code + "y = 2\n"), "join": False}
+    assert sent[-1] == {"add": [[render_html(code + "y = 2\n"), False]], "cut": len(code) + 6}
+    assert _browser(sent) == ([render_html(code + "y = 2\n")], "")
 
 
-def test_code_in_the_tail_is_sent_plain_and_coloured_once_its_block_is_finished() -> None:
-    sent: list[dict[str, Any]] = []
-    live = _LiveText(sent.append)
-    live.feed("```python\ndef f():\n")
-    assert sent[-1]["tail"] == render_html("```python\ndef f():\n", highlight=False)
-    assert "<span" not in sent[-1]["tail"]
-    live.feed("    return 1\n```\n\n```python\nimport os\n")
-    assert "<span style=" in sent[-1]["add"][0][0]  # the finished block, coloured
-    assert "<span" not in sent[-1]["tail"]
-    live.finish()  # the answer ends inside the tail: its last block is coloured as well
-    assert sent[-1] == {"tail": render_html("```python\nimport os\n"), "join": False}
-    assert "<span style=" in sent[-1]["tail"]
+def test_answers_of_a_feed_group_leave_together_one_message_an_interval() -> None:
+    import asyncio
 
+    from claude_magic.display.widget import FeedGroup
 
-def test_a_key_in_the_answer_never_reaches_the_live_area(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "sk-ant-oat01-unit-token-0123")
-    sent = _feed("Your token: sk-ant-oat01-", "unit-token-0123 and more\n\nNext")
-    assert "unit-token" not in str(sent) and "[redacted key]" in str(sent)
+    batches: list[list[dict[str, Any]]] = []
+
+    async def stream() -> None:
+        group = FeedGroup(batches.append, interval=0.05)
+        feeds = {name: group.feed(lambda m, name=name: {"answer": name, **m}) for name in "abc"}
+        for i in range(40):
+            for name, feed in feeds.items():
+                feed.push(f"{name}{i} ")
+            await asyncio.sleep(0.005)
+        for feed in feeds.values():
+            feed.finish()
+
+    asyncio.run(stream())
+    # 0.2 s of text at one flush per 50 ms: a handful of messages for three answers, not 120.
+    assert 3 <= len(batches) <= 10, len(batches)
+    assert any({m["answer"] for m in batch} == set("abc") for batch in batches)
+    for name in "abc":
+        sent = [{k: v for k, v in m.items() if k != "answer"} for batch in batches for m in batch if m["answer"] == name]
+        blocks, raw = _browser(sent)
+        assert (blocks, raw) == ([render_html("".join(f"{name}{i} " for i in range(40)))], "")

@@ -132,27 +132,33 @@ def test_fast_stream_of_8k_in_2000_deltas_is_under_150kb(kernel: BlockingKernelC
 
 
 def test_paced_8k_answer_meets_the_iopub_target(kernel: BlockingKernelClient) -> None:
-    # The project's target for the widget path: an 8,000-byte answer in 2,000 deltas at 200
-    # deltas a second costs under 150 KB and under 250 IOPub messages in all (widget creation,
-    # live updates, final Markdown, status messages).
+    # The widget path's budget: an 8,000-byte answer in 2,000 deltas at 200 deltas a second
+    # costs at most 80 IOPub messages in all (widget creation, live updates, final output,
+    # status messages), while the live area still updates five times a second. Bytes: each
+    # character once raw and once as HTML live, once more each in the final output, and about
+    # 560 bytes of envelope an update (counted here without the signature and routing frames,
+    # which benchmarks/stream_cost.py counts); the 60 KB is not reachable at that rate.
+    # This answer's HTML is 14 KB (highlighted code, tables): 94 KB measured.
     messages, seconds = _measure(kernel, 0.005)
     total = _report("200 deltas a second", messages, seconds)
-    assert total < 150_000
-    assert len(messages) < 250
+    assert len(messages) <= 80
+    assert len(_updates(messages)) >= 4 * seconds  # five a second, less the first and last interval
+    assert total <= 100_000
 
 
 def test_every_finished_block_reaches_the_widget_once_as_html(kernel: BlockingKernelClient) -> None:
     from claude_magic.display.html import render_answer_fragment as render_html
     from claude_magic.display.markdown import split_blocks
 
-    messages, _seconds = _measure(kernel, 0.001)
+    messages, seconds = _measure(kernel, 0.001)
     contents = [m["content"]["data"]["content"] for m in _updates(messages)]
     added = [html for c in contents for html, _join in c.get("add", [])]
     blocks, _tail = split_blocks(ANSWER)
     assert added == [render_html(b) for b in blocks[: len(added)]]
     # The end cancels what is still coalescing (the final Markdown replaces the area): at most
-    # one interval of text, a few blocks, never reaches the widget.
-    assert len(added) >= len(blocks) - 4
+    # about one interval of text (twice, for slack), and the block it ends in, never reaches it.
+    missing = sum(map(len, blocks[len(added):]))
+    assert missing <= 2 * len(ANSWER) * LIVE_INTERVAL_S / seconds + max(map(len, blocks))
 
 
 def test_live_area_first_display_is_deterministic(kernel: BlockingKernelClient) -> None:

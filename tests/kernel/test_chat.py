@@ -20,8 +20,10 @@ LONG = "".join(f"word{i} " for i in range(600))
 
 
 def _chat_updates(run: Any) -> list[dict[str, Any]]:
-    return [m["content"]["data"]["content"] for _, m in run.of_type("comm_msg")
+    """The chat's messages to the front end, those sent together ({"answers": [...]}) one by one."""
+    sent = [m["content"]["data"]["content"] for _, m in run.of_type("comm_msg")
             if m["content"]["data"].get("method") == "custom"]
+    return [one for message in sent for one in message.get("answers", [message])]
 
 
 def _front_end_sends(kernel: Kernel, comm_id: str, content: dict[str, Any]) -> None:
