@@ -8,6 +8,7 @@ cache's reads and writes counted.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 from . import _script
@@ -36,7 +37,9 @@ def plan_reply(body: Mapping[str, Any], rule: _script.Rule | None, *, media: Med
     catalogued = find_model(model)
     cache = None
     if prompt_cache is not None:
-        cache = prompt_cache.use(body, min_tokens=catalogued.cache_min_tokens if catalogued else 1024)
+        used = prompt_cache.use(body, min_tokens=catalogued.cache_min_tokens if catalogued else 1024)
+        # The cache splits the text's tokens; images and documents count as uncached input.
+        cache = dataclasses.replace(used, input_tokens=used.input_tokens + media.tokens)
     answer = plan_answer(
         specs,
         model=model,

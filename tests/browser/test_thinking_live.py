@@ -54,4 +54,6 @@ def test_thinking_streams_open_above_the_answer_then_folds_and_saves_collapsed(o
     assert nb.page.evaluate("() => window.__pwned") is None
     notebook = nb.save(lab.root)
     html = ["".join(o["data"]["text/html"]) for o in notebook["cells"][0]["outputs"] if "text/html" in o.get("data", {})]
-    assert len(html) == 1 and html[0].startswith('<details class="claude-thinking"') and "&lt;img" in html[0]
+    # The answer, its thinking (collapsed), the footer: each HTML from the one renderer or escaped.
+    thinking = [h for h in html if h.startswith('<details class="claude-thinking"')]
+    assert len(html) == 3 and len(thinking) == 1 and "&lt;img" in thinking[0] and "<img" not in thinking[0]

@@ -57,7 +57,7 @@ def test_wait_line_emulated_footer_still_layout_and_a_one_line_interrupt(open_no
         live_top = _top(first_line) or live_top
         nb.page.wait_for_timeout(50)
     nb.wait_done(1)
-    final_top = _top(nb.cell(1).locator(".jp-RenderedMarkdown p").first)
+    final_top = _top(nb.cell(1).locator(".claude-answer p").first)
     assert live_top is not None and final_top is not None
     assert abs(final_top - live_top) <= 4, (live_top, final_top)  # the answer stays where it streamed
     output = nb.cell(1).locator(".jp-OutputArea").inner_text()

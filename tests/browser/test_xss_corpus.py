@@ -160,7 +160,7 @@ def test_no_payload_runs_or_leaves_markup_in_any_live_view(lab: Any, browser: An
         raw = view["raw"].locator("table.claude-raw").first.text_content()
         assert "<x_y" in raw and "alert" in raw  # the deltas' text, one excerpt a row
         tools = view["tools"].locator(".jp-OutputArea").text_content()
-        assert "🔧 echo(" in tools and "⚠ ValueError: " in tools and "<x_y" in tools
+        assert "⚙ echo(" in tools and "⚠ ValueError: " in tools and "<x_y" in tools
         errors = view["errors"].locator(".jp-OutputArea").text_content()
         assert errors.count("⚠ Bad request (400): ") == len(GROUPS) and "<img src=x onerror=alert(1)>" in errors
         chat = view["chat"].locator(".claude-chat-answer .claude-live-body")

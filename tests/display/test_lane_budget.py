@@ -28,8 +28,8 @@ def test_a_tool_input_of_2000_fragments_repaints_a_few_times_and_ends_complete()
     view.push(ToolInput("search", "", tuple(fragments), done=True))
     # The start, at most one repaint in the (sub-second) loop, and the end.
     assert 2 <= len(view.notices) <= 4, view.notices
-    assert view.notices[0] == "🔧 search(…)"
-    assert view.notices[-1].startswith('🔧 search("k0":1,')
+    assert view.notices[0] == "⚙ search(…)"
+    assert view.notices[-1].startswith('⚙ search("k0":1,')
     assert view.notices[-1].endswith(")")
 
 

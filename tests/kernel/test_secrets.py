@@ -118,7 +118,7 @@ def test_tool_and_answer_paths_redact_what_the_model_and_the_tools_write(secret_
     ])
     runs = []
     for cell, shown in (
-        ("%%claude --tools echo\nleakinput", "🔧 `echo({\"text\": \"key [redacted key] and token [redacted key]\"})`"),
+        ("%%claude --tools echo\nleakinput", "⚙ `echo({\"text\": \"key [redacted key] and token [redacted key]\"})`"),
         ("%%claude --tools leak\nleakraise", "⚠ RuntimeError: bad [redacted key] / [redacted key]"),
         ("%%claude --tools env\nleakreturn", "ANTHROPIC_API_KEY"),
         ("%%claude\nleakanswer", "Here it is: key [redacted key]"),
