@@ -90,6 +90,9 @@ from claude_magic.display.widget import WidgetSink
 answer = "".join({SECTION!r}.format(n=n) for n in range(40))[:8000]
 sink = WidgetSink()
 sink.begin()
+# What a front end's view says first ("rendered"): without it the area falls back to the plain
+# display after a few seconds of silence (display/fallback.py), and this measures the widget.
+sink._widget._handle_custom(sink._widget, {{"rendered": True}}, [])
 for i in range(0, len(answer), {size}):
     sink.push(Text(answer[i:i + {size}]))
     await asyncio.sleep({pace_s})
