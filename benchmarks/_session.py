@@ -63,9 +63,23 @@ def bench_session(*, nodelay: bool = True) -> Iterator[Session]:
         kernel = BenchKernel(env, Path(scratch))
         try:
             kernel.run("%load_ext claude_magic")
+            kernel.run(_FRONT_END)
             yield Session(kernel, emulator)
         finally:
             kernel.shutdown()
+
+
+#: The benchmark has no browser: it says for each live area what a front end's view says first
+#: ("rendered"), so the widget path is measured as in JupyterLab, not its silent-front-end
+#: fallback to the plain display (claude_magic/display/fallback.py).
+_FRONT_END = """
+from claude_magic.display import widget as _bench_widget
+_bench_area_init = _bench_widget.LiveArea.__init__
+def _bench_rendered_area(self, *args, **kwargs):
+    _bench_area_init(self, *args, **kwargs)
+    self._handle_custom(self, {"rendered": True}, [])
+_bench_widget.LiveArea.__init__ = _bench_rendered_area
+"""
 
 
 _CHAT_PROBE = """
