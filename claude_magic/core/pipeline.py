@@ -41,6 +41,13 @@ Confirm = Callable[[str, str], bool]
 EventHandler = Callable[[Any, float], None]
 
 
+def refuse_secrets_in(spec: CellSpec) -> None:
+    """A ``UserError`` when the prompt, system prompt, continuation or an attached text file
+    (a .env, a config: sent as it is) holds the user's key or token."""
+    documents = [a.block["source"]["data"] for a in spec.attachments if a.kind == "text"]
+    refuse_secrets(spec.prompt, spec.system, spec.continue_from, *documents)
+
+
 class StopSwitch:
     """Stop from any thread: a widget's comm handler may run on a kernel subshell's thread.
 
@@ -144,7 +151,9 @@ class Pipeline:
 
     async def plan(self, spec: CellSpec, endpoint: _client.Endpoint) -> RequestPlan:
         """What ``spec`` sends on its model, from the model's capabilities (asked once per
-        endpoint and model); a :class:`UserError` line when an option does not fit the model."""
+        endpoint and model); a :class:`UserError` line when an option does not fit the model,
+        or when the prompt holds the user's own key (before the capability look-up sends anything)."""
+        refuse_secrets_in(spec)
         settings = self.settings
         client = self._client_for(endpoint, settings.stall_timeout)
         cache = self._state.capabilities
@@ -178,9 +187,7 @@ class Pipeline:
         go to this model. ``interrupt_line_in_sink=False``: after a kernel interrupt the sink
         ends without the "Stopped" line, because the caller raises it as the cell's one error line.
         """
-        # An attached text file (a .env, a config) is sent as it is: it is checked like the prompt.
-        documents = [a.block["source"]["data"] for a in spec.attachments if a.kind == "text"]
-        refuse_secrets(spec.prompt, spec.system, spec.continue_from, *documents)
+        refuse_secrets_in(spec)
         endpoint = endpoint or self.preflight()
         settings = self.settings
         plan = plan or await self.plan(spec, endpoint)

@@ -182,7 +182,7 @@ class ClaudeMagic(Magics):
     async def run_claude(self, line: str, cell: str | None) -> None:
         from ..mapping._cell import check_map_flags, run_map_cell
 
-        args = parse_argstring(self.claude, line)
+        args = parse_line(self.claude, line)
         check_map_flags(args)
         if args.map is not None:
             await run_map_cell(self, args, cell)
