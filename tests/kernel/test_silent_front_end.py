@@ -20,7 +20,7 @@ def test_a_widget_nobody_renders_streams_on_as_plain_output_with_a_hint(kernel, 
     area_id = area["transient"]["display_id"]
     updates = [m["content"] for _, m in run.of_type("update_display_data")
                if m["content"]["transient"]["display_id"] == area_id]
-    plain = [json.dumps(u["data"]) for u in updates if "text/markdown" in u["data"]]
+    plain = [json.dumps(u["data"]) for u in updates if "text/html" in u["data"]]  # the plain display: HTML
     assert plain and "did not start or was closed by its front end" in plain[0]
     assert any("word40" in u for u in plain)  # the rest of the answer streamed in the area's place
     assert updates[-1]["data"] == {"text/plain": ""}  # and it ends empty, as ever
