@@ -53,6 +53,9 @@ def test_session_transcripts_split_into_cells_without_their_output() -> None:
 
 @pytest.fixture
 def kernel(tmp_path):
+    # The README's examples run from the repository's folder ("from this folder"): the files they
+    # name (notebooks/...) are there; what they write lands in the test's own folder.
+    (tmp_path / "notebooks").symlink_to(Path(__file__).resolve().parents[1] / "notebooks")
     k = Kernel(kernel_env(tmp_path), cwd=str(tmp_path))
     yield k
     k.shutdown()
