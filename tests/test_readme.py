@@ -16,6 +16,8 @@ import pytest
 from kernel_harness import Kernel, kernel_env
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+#: The first line of a ```python block that is a script (run with python), not a notebook cell.
+SCRIPT_MARK = "# A script"
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _IN = re.compile(r"^In \[\d+\]: ?(.*)$")
 _MORE = re.compile(r"^\s+\.\.\.: ?(.*)$")
@@ -26,7 +28,10 @@ def readme_cells(text: str) -> list[str]:
     cells: list[str] = []
     for lang, body in _FENCE.findall(text):
         if lang == "python":
-            if any(_IN.match(line) for line in body.splitlines()):
+            if body.startswith(SCRIPT_MARK):
+                # A script, not a cell: run it as the README says, with python, from the kernel.
+                cells.append(f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {body!r}], check=True)")
+            elif any(_IN.match(line) for line in body.splitlines()):
                 cells.extend(_session_cells(body))
             else:
                 cells.append(body)
