@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._answer import estimate_input_tokens
-from ._catalog import is_known_model, model_info, model_page
+from ._catalog import LIMIT_MESSAGE, is_known_model, model_info, model_page, page_limit
 from ._events import final_message, new_id, stream_events
 from ._faults import error_response, faults_apply, message_schedule, status_response, stream_schedule
 from ._files import StoredFile, UploadError, list_query, not_downloadable, parse_upload
@@ -152,12 +152,9 @@ async def list_models(request: Request) -> Response:
     if not _api_key(record.headers):
         return _error(request, 401, "authentication_error", "x-api-key header is required")
     params = request.query_params
-    try:
-        limit = int(params.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        return _error(request, 400, "invalid_request_error", "limit: Input should be between 1 and 1000")
+    limit = page_limit(params)
+    if limit is None:
+        return _error(request, 400, "invalid_request_error", LIMIT_MESSAGE)
     return JSONResponse(model_page(limit=limit, after_id=params.get("after_id"), before_id=params.get("before_id")))
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from . import _context
 from ._batch_store import MAX_BYTES, MAX_REQUESTS, BatchStore, _CUSTOM_ID
-from ._catalog import page_body, paginate
+from ._catalog import LIMIT_MESSAGE, page_body, page_limit, paginate
 
 __all__ = ["BatchStore", "batch_routes"]
 
@@ -95,12 +95,9 @@ async def list_batches(request: Request) -> Response:
     if (refusal := await _authorised(request)) is not None:
         return refusal
     params = request.query_params
-    try:
-        limit = int(params.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        return _invalid(request, "limit: Input should be between 1 and 1000")
+    limit = page_limit(params)
+    if limit is None:
+        return _invalid(request, LIMIT_MESSAGE)
     store = _store(request)
     newest_first = list(reversed(store.batches))
     page, has_more = paginate(newest_first, limit=limit, after_id=params.get("after_id"),

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, get_args
+from typing import Any, Mapping, Literal, get_args
 
 from anthropic.types import Model, ModelInfo
 
@@ -31,7 +31,9 @@ __all__ = [
     "known_models",
     "model_info",
     "model_page",
+    "LIMIT_MESSAGE",
     "page_body",
+    "page_limit",
     "paginate",
 ]
 
@@ -207,6 +209,19 @@ def model_info(name: str) -> ModelInfo:
     if model is None:
         raise KeyError(name)
     return model.info()
+
+
+#: The API's words for a list request's limit out of range.
+LIMIT_MESSAGE = "limit: Input should be between 1 and 1000"
+
+
+def page_limit(params: Mapping[str, Any]) -> int | None:
+    """A list request's ``limit`` (default 20), or None when it is not a number from 1 to 1000."""
+    try:
+        limit = int(params.get("limit", "20"))
+    except ValueError:
+        return None
+    return limit if 1 <= limit <= 1000 else None
 
 
 def paginate(ids: list[str], *, limit: int, after_id: str | None, before_id: str | None) -> tuple[list[str], bool]:

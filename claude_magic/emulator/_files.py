@@ -21,6 +21,7 @@ from typing import Any
 
 from anthropic.types.beta import BetaFileMetadata
 
+from ._catalog import LIMIT_MESSAGE, page_limit
 from ._events import new_id
 from ._faults import error_body
 from ._media import sniff_image
@@ -299,12 +300,9 @@ def parse_upload(body: bytes, content_type: str) -> tuple[Part, int | None]:
 
 def list_query(params: Mapping[str, Any], multi: Sequence[str]) -> dict[str, Any]:
     """``FileStore.page`` keywords from a list request's query, checked like the API."""
-    try:
-        limit = int(params.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise UploadError("limit: Input should be between 1 and 1000")
+    limit = page_limit(params)
+    if limit is None:
+        raise UploadError(LIMIT_MESSAGE)
     ids = [i for value in multi for i in value.split(",") if i] if multi else None
     if ids is not None and len(set(ids)) > 100:
         raise UploadError("ids: List should have at most 100 items after validation")
