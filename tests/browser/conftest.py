@@ -207,11 +207,18 @@ def open_notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Ite
     """``open_notebook(cells) -> Notebook``: a fresh notebook in a fresh page, kernel ready."""
     pages: list[tuple[Any, Notebook]] = []
 
-    def open_(cells: list[str]) -> Notebook:
+    def open_(cells: list[str], *, front_end: str = "lab") -> Notebook:
+        """``front_end``: "lab" (JupyterLab) or "notebook7" (Notebook 7, served by the same server)."""
         name = write_notebook(lab.root, f"{request.node.name.replace('[', '-').strip(']')}.ipynb", cells)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         notebook = Notebook(page, name)  # before goto: it listens to the kernel's websocket
         pages.append((page, notebook))
+        if front_end == "notebook7":
+            page.goto(f"{lab.url}notebooks/{name}?token={lab.token}")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+            # Notebook 7 has no status bar: its kernel indicator carries the state.
+            page.locator('[data-status="idle"]').wait_for(timeout=60_000)
+            return notebook
         page.goto(lab.notebook_url(name))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         # The kernel is ready when the status bar says so (the toolbar's indicator says idle

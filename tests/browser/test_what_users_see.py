@@ -3,13 +3,16 @@ one line for an interrupt, and a Chat's transcript in the saved notebook."""
 
 from __future__ import annotations
 
+import pytest
+
 from typing import Any
 
 SCRIPT = '''
 [[rules]]
 match = "slow"
 ttft = 2.5
-tokens_per_second = 40
+# Slow enough (about 3 s) that the page shows the answer streaming before it ends.
+tokens_per_second = 6
 [[rules.blocks]]
 type = "text"
 text = """The first words came late.
@@ -41,23 +44,26 @@ def _top(locator: Any) -> float | None:
     return None if box is None else box["y"]
 
 
-def test_wait_line_emulated_footer_still_layout_and_a_one_line_interrupt(open_notebook, lab) -> None:
+@pytest.mark.parametrize("front_end", ["lab", "notebook7"])
+def test_wait_line_emulated_footer_still_layout_and_a_one_line_interrupt(open_notebook, lab, front_end) -> None:
     nb = open_notebook([_setup_cell(lab.root), "%%claude\nslow start please", "%%claude\nA long story",
-                        "queued_ran = True", "print('queued_ran' in globals())", "%claude_usage"])
+                        "queued_ran = True", "print('queued_ran' in globals())", "%claude_usage"],
+                       front_end=front_end)
     nb.run(0)
     nb.wait_done(0)
     nb.run(1)
     notice = nb.cell(1).locator(".claude-live-notice", has_text="waiting for the first token… 1 s")
     notice.wait_for(timeout=15_000)
     nb.screenshot("waiting")
-    first_line = nb.cell(1).locator(".claude-live-body p").first
+    # The first words, as raw text in the tail or as a finished block: where the answer streams.
+    first_line = nb.cell(1).locator(".claude-live-body", has_text="The first words")
     first_line.wait_for(timeout=15_000)
     live_top = None
     while nb.running(1):
         live_top = _top(first_line) or live_top
         nb.page.wait_for_timeout(50)
     nb.wait_done(1)
-    final_top = _top(nb.cell(1).locator(".claude-answer p").first)
+    final_top = _top(nb.cell(1).locator(".claude-answer").first)
     assert live_top is not None and final_top is not None
     assert abs(final_top - live_top) <= 4, (live_top, final_top)  # the answer stays where it streamed
     output = nb.cell(1).locator(".jp-OutputArea").inner_text()
