@@ -143,7 +143,14 @@ def test_the_estimate_sends_only_count_tokens_and_prices_live_and_batch(server, 
 
 
 def test_map_is_awaitable_inside_a_running_loop(server, run):
+    from claude_magic.core.client import close_loop_clients
+
     async def main() -> Any:
-        return await run(["a", "b"])
+        try:
+            return await run(["a", "b"])
+        finally:
+            # The loop's clients stay open for the loop's next requests (a kernel's loop lives
+            # on); a loop that ends here closes them, as a script using asyncio.run would.
+            await close_loop_clients()
 
     assert len(asyncio.run(main())) == 2
