@@ -187,7 +187,7 @@ class ClaudeMagic(Magics):
         if args.map is not None:
             await run_map_cell(self, args, cell)
             return
-        spec = self.parse_cell(line, cell)
+        spec = self.parse_cell(line, cell, args=args)
         await self._run_spec(spec)
 
     async def _run_spec(self, spec: CellSpec) -> None:
@@ -202,8 +202,9 @@ class ClaudeMagic(Magics):
         finally:
             view.close()
 
-    def parse_cell(self, line: str, cell: str | None) -> CellSpec:
-        args = parse_line(self.claude, line)
+    def parse_cell(self, line: str, cell: str | None, *, args: Any = None) -> CellSpec:
+        # run_claude has read the line already (for --map): read it once.
+        args = args if args is not None else parse_line(self.claude, line)
         if args.think and not args.think.isdigit():
             # `%claude --think Why?`: the optional N took the prompt's first word; give it back.
             args.prompt, args.think = [args.think, *args.prompt], ""
