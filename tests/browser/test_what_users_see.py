@@ -7,6 +7,8 @@ import pytest
 
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 SCRIPT = '''
 [[rules]]
 match = "slow"
@@ -40,7 +42,11 @@ def _setup_cell(root: Any) -> str:
 
 
 def _top(locator: Any) -> float | None:
-    box = locator.bounding_box() if locator.count() else None
+    """The element's top, or None when it is not there (the live area may go between two looks)."""
+    try:
+        box = locator.bounding_box(timeout=200) if locator.count() else None
+    except PlaywrightTimeoutError:
+        box = None
     return None if box is None else box["y"]
 
 
