@@ -245,7 +245,11 @@ async def run_job(
 
     def should_stop() -> bool:
         nonlocal budget_hit
-        budget_hit = options.budget_usd is not None and tally.cost_usd >= options.budget_usd
+        if options.budget_usd is None:
+            return False
+        # Rows finished but not yet committed (a commit groups 20 ms of them) are spent too.
+        spent = tally.cost_usd + sum(usage.cost(o) or 0.0 for o in pending)
+        budget_hit = spent >= options.budget_usd
         return budget_hit
 
     def on_outcomes(outcomes: list[Outcome]) -> None:

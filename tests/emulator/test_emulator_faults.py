@@ -124,6 +124,10 @@ def test_error_after_raises_overloaded_mid_stream_after_the_deltas(
     assert "".join(received) == "one two three"
     assert (caught.value.status_code, caught.value.type) == (200, "overloaded_error")
     assert caught.value.body["error"] == {"type": "overloaded_error", "message": "Overloaded"}
+    # The server notes an event once written; the client may read it (and raise) first.
+    deadline = time.monotonic() + 2
+    while [kind for _, kind in server.requests[0].sent][-1] != "error" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert [kind for _, kind in server.requests[0].sent][-1] == "error"
     assert len(server.requests) == 1  # a mid-stream error is not retried
 
